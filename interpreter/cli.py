@@ -1,0 +1,240 @@
+"""The `policy` command: validate, eval, test, list, coverage.
+
+Exit codes: 0 ok; 1 failing tests or unaccounted coverage; 2 bad input (a one-line
+message on stderr naming the file:line:column or the fact at fault, never a traceback);
+3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .api import Repository
+from .errors import FactError, PolicyError, ValidationErrors
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code is 2 as well
+        self.exit(EXIT_BAD_INPUT, f"policy: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policy", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, help="the policies folder (default: the repo's)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="schema and semantic checks; lists every problem")
+    p.add_argument("paths", nargs="*", type=Path, help="policy folders (default: all)")
+
+    p = sub.add_parser("eval", help="evaluate one case; prints one JSON object")
+    p.add_argument("policy_id")
+    p.add_argument("--facts", required=True, help="a JSON or YAML file of facts, or - for stdin")
+    p.add_argument("--on", help="evaluation date YYYY-MM-DD (default: today)")
+    p.add_argument("--explain", action="store_true", help="add a zh/en account, article by article")
+
+    p = sub.add_parser("test", help="run the YAML test cases")
+    p.add_argument("policy_id", nargs="?")
+
+    sub.add_parser("list", help="the policies, their documents and in-force windows")
+
+    p = sub.add_parser("coverage", help="source coverage per document; exit 1 if unaccounted")
+    p.add_argument("policy_id", nargs="?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    repo = Repository(args.root)
+    try:
+        return COMMANDS[args.command](repo, args)
+    except ValidationErrors as exc:
+        for error in exc.errors:
+            print(f"policy: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyError as exc:
+        print(f"policy: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        print(f"policy: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _ids(repo: Repository, policy_id: str | None) -> list[str]:
+    if policy_id is None:
+        return repo.ids()
+    repo.policy(policy_id)  # unknown id -> UnknownPolicyError with a suggestion
+    return [policy_id]
+
+
+def cmd_validate(repo: Repository, args: argparse.Namespace) -> int:
+    from .sourcecheck import check_source_folder
+
+    folders = [p.resolve() for p in args.paths] or sorted(
+        p for p in repo.root.iterdir() if p.is_dir() and (p / "source.md").is_file()
+    )
+    problems = 0
+    for folder in folders:
+        if folder.is_file():
+            folder = folder.parent
+        while folder != folder.parent and not (folder / "source.md").is_file():
+            folder = folder.parent  # a clause or test file: validate its policy
+        if not (folder / "policy.yaml").is_file():
+            errors = check_source_folder(folder, repo.root.parent)
+            for error in errors:
+                print(f"policy: error: {error}", file=sys.stderr)
+            problems += len(errors)
+            if not errors:
+                print(f"ok: {folder.name} (source text only, not yet encoded)")
+            continue
+        try:
+            policy = Repository(folder.parent).policy(folder.name)
+        except ValidationErrors as exc:
+            for error in exc.errors:
+                print(f"policy: error: {error}", file=sys.stderr)
+            problems += len(exc.errors)
+            continue
+        print(
+            f"ok: {policy.id} ({len(policy.clauses)} clauses, {len(policy.computations)} "
+            f"values, {len(policy.parameters)} parameters, {len(policy.cases)} cases)"
+        )
+        for comp in policy.computations.values():
+            if comp.table is not None and comp.table.gaps:
+                print(
+                    f"  note: {comp.location.file}: {comp.name}: no row covers "
+                    f"{'; '.join(comp.table.gaps)} -> default"
+                )
+    if problems:
+        print(f"{problems} problem(s)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def read_facts(name: str) -> dict[str, Any]:
+    """Facts from a JSON (or YAML) file or stdin: exact decimals, duplicate keys refused."""
+    from .loader import load_yaml_text
+
+    label = "<stdin>" if name == "-" else name
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FactError(f"cannot read facts file {label}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise FactError(f"{label}: not UTF-8 text") from None
+    if name.endswith((".yaml", ".yml")):
+        data = load_yaml_text(text, label).data
+    else:
+        data = parse_json(text, label)
+    if not isinstance(data, dict):
+        raise FactError(f"{label}: facts must be a JSON object of name: value")
+    return data
+
+
+def parse_json(text: str, label: str) -> Any:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise FactError(f"{label}: duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    try:
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise FactError(f"{label}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+
+
+def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    policy = repo.policy(args.policy_id)
+    facts = read_facts(args.facts)
+    result = repo.evaluate(args.policy_id, facts, args.on)
+    out = result.as_dict()
+    if args.explain:
+        out["explanation"] = explain(policy, result)
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
+    from .testing import run_cases
+
+    passed = failed = 0
+    for policy_id in _ids(repo, args.policy_id):
+        for result in run_cases(repo.policy(policy_id)):
+            if result.passed:
+                passed += 1
+                continue
+            failed += 1
+            print(f"FAIL {result.case.location}: {result.case.name}")
+            for problem in result.problems:
+                print(f"     {problem}")
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_list(repo: Repository, args: argparse.Namespace) -> int:
+    today = dt.date.today()
+    for policy_id in repo.ids():
+        policy = repo.policy(policy_id)
+        status = (
+            "in force"
+            if policy.in_force.covers(today)
+            else ("not yet in force" if today < policy.in_force.start else "expired")
+        )
+        print(
+            f"{policy.id}\t{policy.document.number}\t{policy.in_force.describe()}\t{status}\t"
+            f"{policy.title.zh}"
+        )
+    return EXIT_OK
+
+
+def cmd_coverage(repo: Repository, args: argparse.Namespace) -> int:
+    from .sourcecheck import folder_coverage
+
+    folders = (
+        [repo.root / args.policy_id]
+        if args.policy_id
+        else sorted(p for p in repo.root.iterdir() if (p / "source.md").is_file())
+    )
+    if args.policy_id and not (folders[0] / "source.md").is_file():
+        repo.policy(args.policy_id)  # raises the unknown-policy error with a suggestion
+    unaccounted = 0
+    for folder in folders:
+        for report in folder_coverage(repo, folder):
+            missing = report.unaccounted
+            unaccounted += len(missing)
+            print(
+                f"{folder.name}/{report.file} ({report.document}): "
+                f"{report.count('encoded')} encoded, "
+                f"{report.count('not_computable')} declared not computable, "
+                f"{report.count('container')} containers, {len(missing)} unaccounted"
+            )
+            if missing:
+                print(f"  unaccounted: {', '.join(missing)}")
+    return EXIT_FAILED if unaccounted else EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "eval": cmd_eval,
+    "test": cmd_test,
+    "list": cmd_list,
+    "coverage": cmd_coverage,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

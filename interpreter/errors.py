@@ -1,0 +1,79 @@
+"""Error types shared by every entry point.
+
+Every error a user can cause carries the place at fault (``file:line:column`` and the
+path inside the file, or the name of a fact), so the CLI, the HTTP service and batch
+jobs can print one line without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a policy file something was written."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+    path: str = ""
+
+    def __str__(self) -> str:
+        place = self.file
+        if self.line:
+            place += f":{self.line}:{self.column}"
+        return f"{place}: {self.path}" if self.path else place
+
+
+class PolicyError(Exception):
+    """Bad input: a policy file, a fact, a date. Always exit code 2 on the CLI."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class PolicyFileError(PolicyError):
+    """A policy, clause, parameter or test file is invalid."""
+
+
+class FactError(PolicyError):
+    """The facts given for an evaluation are invalid (unknown name, wrong type, missing)."""
+
+    def __init__(self, message: str, fact: str | None = None) -> None:
+        super().__init__(f"fact {fact!r}: {message}" if fact else message)
+        self.fact = fact
+
+
+class NotInForceError(PolicyError):
+    """The evaluation date lies outside the policy's in-force window."""
+
+
+class EvaluationError(PolicyError):
+    """A rule could not be evaluated for these facts (a needed optional fact is absent,
+    no table row matches, a date does not exist...)."""
+
+
+class UnknownPolicyError(PolicyError):
+    """No policy with that id."""
+
+
+class ValidationErrors(PolicyError):
+    """Several file problems at once: `policy validate` lists them all."""
+
+    def __init__(self, errors: list[PolicyError]) -> None:
+        super().__init__(f"{len(errors)} problem(s); first: {errors[0]}")
+        self.errors = errors
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

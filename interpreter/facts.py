@@ -1,0 +1,121 @@
+"""Turn the facts a caller sends into typed values, refusing anything doubtful.
+
+A misspelt fact is never ignored: an unknown name is an error with a suggestion. Money is
+exact (Decimal, whole cents); dates are ISO dates; enums must be one of their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import FactError, did_you_mean
+from .model import Fact, Policy
+
+CENT = Decimal("0.01")
+
+
+def parse_facts(policy: Policy, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed facts for one case (absent optional facts are None)."""
+    if not isinstance(raw, Mapping):
+        raise FactError(f"facts must be an object of name: value, got {type(raw).__name__}")
+    for name in raw:
+        if name not in policy.facts:
+            hint = did_you_mean(str(name), policy.facts)
+            raise FactError(f"unknown fact for policy {policy.id}{hint}", str(name))
+    values: dict[str, Any] = {}
+    for name, fact in policy.facts.items():
+        value = raw.get(name)
+        if value is None:
+            if fact.default is not None:
+                values[name] = fact.default
+            elif fact.required:
+                raise FactError("is required", name)
+            else:
+                values[name] = None
+            continue
+        values[name] = parse_value(fact, value)
+    return values
+
+
+def parse_value(fact: Fact, value: Any) -> Any:
+    kind = fact.type.kind
+    if kind in ("money", "number", "integer"):
+        number = _number(fact, value)
+        _check_bounds(fact, number)
+        return number
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise FactError(f"must be true or false, got {value!r}", fact.name)
+        return value
+    if kind == "date":
+        return _date(fact, value)
+    if not isinstance(value, str):
+        raise FactError(f"must be text, got {value!r}", fact.name)
+    if kind == "enum" and fact.type.values and value not in fact.type.values:
+        allowed = ", ".join(sorted(fact.type.values))
+        hint = did_you_mean(value, fact.type.values)
+        raise FactError(f"{value!r} is not one of {allowed}{hint}", fact.name)
+    return value
+
+
+def _number(fact: Fact, value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise FactError(f"must be a number, got {value!r}", fact.name)
+    try:
+        if isinstance(value, float):
+            number = Decimal(repr(value))  # the shortest text that reads back as this float
+        elif isinstance(value, int | Decimal | str):
+            number = Decimal(value)
+        else:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise FactError(f"must be a number, got {value!r}", fact.name) from None
+    if not number.is_finite():
+        raise FactError(f"must be a finite number, got {value!r}", fact.name)
+    kind = fact.type.kind
+    if kind == "integer" and number != number.to_integral_value():
+        raise FactError(f"must be a whole number, got {value!r}", fact.name)
+    if kind == "money" and number != number.quantize(CENT):
+        raise FactError(f"money has at most two decimals (fen), got {value!r}", fact.name)
+    return number
+
+
+def _check_bounds(fact: Fact, number: Decimal) -> None:
+    if fact.minimum is not None and number < fact.minimum:
+        raise FactError(f"must be at least {fact.minimum}, got {number}", fact.name)
+    if fact.exclusive_minimum is not None and number <= fact.exclusive_minimum:
+        raise FactError(f"must be more than {fact.exclusive_minimum}, got {number}", fact.name)
+    if fact.maximum is not None and number > fact.maximum:
+        raise FactError(f"must be at most {fact.maximum}, got {number}", fact.name)
+
+
+def _date(fact: Fact, value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise FactError(f"must be a date, not a date-time: {value!r}", fact.name)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(fact, value)
+        except ValueError:
+            pass
+    return _bad_date(fact, value)
+
+
+def _bad_date(fact: Fact, value: Any) -> dt.date:
+    raise FactError(f"must be a date YYYY-MM-DD, got {value!r}", fact.name)
+
+
+def parse_on(value: Any) -> dt.date:
+    """The evaluation date, as given on the CLI or in a request."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise FactError(f"the evaluation date must be YYYY-MM-DD, got {value!r}", "on")

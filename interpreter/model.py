@@ -1,0 +1,219 @@
+"""The policy model: plain data classes built from the YAML files.
+
+Everything a later stage needs (evaluation, the docs site, diffs, columnar compilation)
+reads these objects, never the YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .compiler import Compiled
+from .conventions import Convention
+from .errors import Location, NotInForceError
+from .expressions import Node
+from .sources import SourceText
+from .tables import Cell
+from .valuetypes import Type
+
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str
+    article: str
+    quote: str
+    label: str = ""  # the article as printed, e.g. "三、（二）2."
+    location: Location | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "document": self.document,
+            "article": self.article,
+            "label": self.label,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    id: str
+    topic: Text
+    note: Text
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: Type
+    description: Text
+    required: bool = True
+    default: Any = None
+    minimum: Any = None
+    exclusive_minimum: Any = None
+    maximum: Any = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: Type
+    description: Text
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: dt.date
+    value: Any
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: Type
+    description: Text
+    values: tuple[ParameterValue, ...]  # sorted by start date
+    clause: str
+    unit: str | None = None
+
+    def at(self, on: dt.date) -> ParameterValue | None:
+        """The value in effect on a date (the latest one starting on or before it)."""
+        current = None
+        for value in self.values:
+            if value.start <= on:
+                current = value
+        return current
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: dict[str, Cell]
+    then: Node
+    text: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Table:
+    hit_policy: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    default: Node | None
+    gaps: tuple[str, ...]
+
+
+@dataclass
+class Computation:
+    name: str
+    type: Type
+    description: Text
+    clause: str
+    citation: Citation
+    source: str  # the expression as written ("" for a table)
+    expr: Node | None
+    table: Table | None
+    location: Location
+    deps: tuple[str, ...] = ()
+    fn: Compiled | None = None
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    title: Text
+    kind: str
+    citation: Citation
+    parameters: tuple[str, ...]
+    computations: tuple[str, ...]
+    interpretations: tuple[Interpretation, ...]
+    file: str
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    on: dt.date | None
+    facts: dict[str, Any]
+    expect: dict[str, Any]
+    expect_error: str | None
+    clause: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class InForce:
+    start: dt.date
+    until: dt.date | None
+    citation: Citation
+
+    def covers(self, on: dt.date) -> bool:
+        return self.start <= on and (self.until is None or on <= self.until)
+
+    def describe(self) -> str:
+        return (
+            f"{self.start.isoformat()} .. {self.until.isoformat() if self.until else 'open-ended'}"
+        )
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    number: str
+    title: str
+    issuers: tuple[str, ...]
+    signed: dt.date
+    published: dt.date
+
+
+@dataclass
+class Policy:
+    id: str
+    root: Path
+    title: Text
+    document: DocumentInfo
+    in_force: InForce
+    convention: Convention
+    convention_citation: Citation | None
+    facts: dict[str, Fact]
+    outputs: dict[str, Output]
+    parameters: dict[str, Parameter]
+    computations: dict[str, Computation]
+    clauses: dict[str, Clause]
+    cases: list[Case]
+    sources: dict[str, SourceText]
+    interpretations: tuple[Interpretation, ...]
+    content_hash: str
+    summary: Text | None = None
+    not_computable: list = field(default_factory=list)  # coverage.NotComputable entries
+    _parameter_cache: dict[dt.date, dict[str, ParameterValue]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def check_in_force(self, on: dt.date) -> None:
+        if not self.in_force.covers(on):
+            raise NotInForceError(
+                f"policy {self.id!r} is not in force on {on.isoformat()}; "
+                f"in force {self.in_force.describe()}"
+            )
+
+    def parameters_on(self, on: dt.date) -> dict[str, ParameterValue]:
+        """Every parameter's value in effect on a date (memoised per policy and date)."""
+        cached = self._parameter_cache.get(on)
+        if cached is None:
+            cached = {}
+            for name, parameter in self.parameters.items():
+                value = parameter.at(on)
+                if value is not None:
+                    cached[name] = value
+            self._parameter_cache[on] = cached
+        return cached
