@@ -144,14 +144,24 @@ def evaluate_parsed(
     return Result(policy.id, on, results, steps, policy.content_hash, kinds)
 
 
+def _as_kind(value: Any, kind: str | None) -> Any:
+    """Money read as an input shows as money (45 -> 45.00) in the trace."""
+    if kind == "money" and isinstance(value, Decimal):
+        return value.quantize(CENT)
+    return value
+
+
 def _trace(policy: Policy, env: CaseEnv, parameters: dict) -> list[TraceStep]:
+    kinds = policy.kinds()
     steps = []
     for name in env.order:
         comp: Computation = policy.computations[name]
-        inputs = {d: env[d] for d in comp.deps if d in env and d not in parameters}
+        inputs = {
+            d: _as_kind(env[d], kinds.get(d)) for d in comp.deps if d in env and d not in parameters
+        }
         params = {
             d: {
-                "value": to_json(parameters[d].value),
+                "value": to_json(parameters[d].value, kinds.get(d)),
                 "from": parameters[d].start.isoformat(),
                 "article": parameters[d].citation.article,
             }

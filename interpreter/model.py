@@ -199,6 +199,13 @@ class Policy:
         default_factory=dict, repr=False
     )
 
+    def kinds(self) -> dict[str, str]:
+        """The type kind of every fact, parameter and computed value, by name."""
+        out = {n: f.type.kind for n, f in self.facts.items()}
+        out.update({n: p.type.kind for n, p in self.parameters.items()})
+        out.update({n: c.type.kind for n, c in self.computations.items()})
+        return out
+
     def check_in_force(self, on: dt.date) -> None:
         if not self.in_force.covers(on):
             raise NotInForceError(

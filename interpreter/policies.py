@@ -115,6 +115,10 @@ class _Builder:
         self.errors += problems
         return None if problems else doc
 
+    def _load_all(self, folder: str, kind: str) -> list[Document]:
+        files = sorted((self.dir / folder).glob("*.yaml"))
+        return [doc for f in files if (doc := self.load(f, kind)) is not None]
+
     def build(self) -> Policy | None:
         policy_doc = self.load(self.dir / "policy.yaml", "policy")
         if policy_doc is None:
@@ -127,15 +131,14 @@ class _Builder:
                     policy_doc.at(("id",)),
                 )
             )
+        clause_docs = self._load_all("clauses", "clause")
+        test_docs = self._load_all("tests", "tests")
+        if self.errors:
+            return None  # semantic checks on half-read files would only add noise
         self._load_sources(policy_doc)
         self.convention = convention_from(data["boundary_convention"])
         self._check_convention(policy_doc)
         facts = self._facts(policy_doc)
-        clause_docs = [
-            d
-            for f in sorted((self.dir / "clauses").glob("*.yaml"))
-            if (d := self.load(f, "clause")) is not None
-        ]
         parameters: dict[str, Parameter] = {}
         for doc in clause_docs:
             parameters.update(self._parameters(doc, facts))
@@ -152,7 +155,7 @@ class _Builder:
         self._check_cycles(computations)
         outputs = self._outputs(policy_doc, computations)
         in_force = self._in_force(policy_doc)
-        cases = self._cases(facts, outputs, computations, clauses, in_force)
+        cases = self._cases(test_docs, facts, outputs, declared_only, clauses)
         interpretations = tuple(self._interpretations(data.get("interpretations", [])))
         manifest, problems = load_manifest(
             self.dir, self.sources, self.display(self.dir / "coverage.yaml")
@@ -672,17 +675,15 @@ class _Builder:
 
     def _cases(
         self,
+        docs: list[Document],
         facts: dict[str, Fact],
         outputs: dict[str, Output],
-        computations: dict[str, Computation],
+        computations: dict[str, Type],
         clauses: dict[str, Clause],
-        in_force: InForce,
     ) -> list[Case]:
+        """``computations``: every declared computed name, built or not (no cascades)."""
         cases = []
-        for file in sorted((self.dir / "tests").glob("*.yaml")):
-            doc = self.load(file, "tests")
-            if doc is None:
-                continue
+        for doc in docs:
             data = doc.data
             clause = data.get("clause")
             if clause is not None and clause not in clauses:

@@ -1,0 +1,40 @@
+"""Shared fixtures: the repository's policies, and a scratch copy to break on purpose."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from interpreter import Repository
+
+REPO = Path(__file__).resolve().parent.parent
+POLICIES = REPO / "policies"
+PENSION = "pension-adjustment-2021"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Repository:
+    return Repository(POLICIES)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A private copy of the pension policy (and the schemas' repo layout) to mutate."""
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES / PENSION, root / PENSION)
+    return root
+
+
+@pytest.fixture
+def base_facts() -> dict:
+    return {
+        "pension_start_date": "2010-05-01",
+        "retirement_approved_date": "2010-04-20",
+        "pension_base_year": 2009,
+        "monthly_pension": "3000.00",
+        "contribution_years": 20,
+        "birth_date": "1955-06-15",
+        "scheme": "enterprise",
+    }

@@ -1,0 +1,146 @@
+"""The `policy` command as a user meets it: exit codes, one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PENSION, POLICIES, REPO
+
+
+def run(*args: str, stdin: str | None = None, root: Path = POLICIES) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "interpreter.cli", "--root", str(root), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+FACTS = {
+    "pension_start_date": "2010-05-01",
+    "retirement_approved_date": "2010-04-20",
+    "pension_base_year": 2009,
+    "monthly_pension": 3000.00,
+    "contribution_years": 20.3,
+    "birth_date": "1950-12-31",
+    "scheme": "enterprise",
+}
+
+
+def test_eval_prints_outputs_and_trace(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(FACTS))
+    proc = run("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["outputs"]["new_monthly_pension"] == "3156.00"
+    assert out["outputs"]["seniority_increase"] == "27.00"
+    assert out["on"] == "2021-01-01"
+    assert out["content_hash"].startswith("sha256:")
+    assert all("citation" in step for step in out["trace"])
+
+
+def test_eval_explain_from_stdin() -> None:
+    proc = run(
+        "eval", PENSION, "--facts", "-", "--on", "2021-01-01", "--explain", stdin=json.dumps(FACTS)
+    )
+    assert proc.returncode == 0, proc.stderr
+    explanation = json.loads(proc.stdout)["explanation"]
+    assert any("【三、(三)1.】高龄倾斜调整" in line for line in explanation["zh"])
+    assert any("年满70周岁不满80周岁的，每人每月加发30元" in line for line in explanation["zh"])
+    assert any("Old-age supplement" in line for line in explanation["en"])
+
+
+def test_eval_yaml_facts(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("\n".join(f"{k}: {v}" for k, v in FACTS.items()))
+    proc = run("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outputs"]["total_increase"] == "156.00"
+
+
+@pytest.mark.parametrize(
+    ("facts_text", "args", "message"),
+    [
+        ('{"monthly_pension": 1,}', [], "facts.json:1:23: invalid JSON"),
+        ('{"scheme": "enterprise", "scheme": "other"}', [], "duplicate key 'scheme'"),
+        (json.dumps({**FACTS, "birth_dat": "1950-01-01"}), [], "did you mean 'birth_date'"),
+        (
+            json.dumps({**FACTS, "monthly_pension": "lots"}),
+            [],
+            "fact 'monthly_pension': must be a number",
+        ),
+        (json.dumps(FACTS), ["--on", "2021-02-30"], "evaluation date must be YYYY-MM-DD"),
+        (
+            json.dumps(FACTS),
+            ["--on", "2020-06-01"],
+            "not in force on 2020-06-01; in force 2021-01-01",
+        ),
+        ("[1, 2]", [], "facts must be a JSON object"),
+    ],
+)
+def test_eval_bad_input_exit_2(tmp_path: Path, facts_text: str, args: list, message: str) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(facts_text)
+    proc = run("eval", PENSION, "--facts", str(facts), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stdout == ""
+
+
+def test_unknown_policy_and_missing_file() -> None:
+    proc = run("eval", "pension-adjustment-2012", "--facts", "-", stdin="{}")
+    assert proc.returncode == 2 and "did you mean 'pension-adjustment-2021'" in proc.stderr
+    proc = run("eval", PENSION, "--facts", "/nonexistent/facts.json")
+    assert proc.returncode == 2 and "cannot read facts file" in proc.stderr
+
+
+def test_usage_error_exit_2() -> None:
+    proc = run("eval")
+    assert proc.returncode == 2 and proc.stderr.startswith("policy: error:")
+
+
+def test_test_and_list_and_coverage() -> None:
+    proc = run("test", PENSION)
+    assert proc.returncode == 0 and " passed, 0 failed" in proc.stdout
+    proc = run("list")
+    assert proc.returncode == 0 and "粤人社规〔2021〕13号\t2021-01-01 .. open-ended" in proc.stdout
+    proc = run("coverage", PENSION)
+    assert proc.returncode == 0 and "0 unaccounted" in proc.stdout
+
+
+def test_failing_case_exit_1(scratch: Path) -> None:
+    path = scratch / PENSION / "tests" / "flat.yaml"
+    path.write_text(
+        path.read_text().replace(
+            'expect: {flat_increase: "45.00"}', 'expect: {flat_increase: "46.00"}', 1
+        )
+    )
+    proc = run("test", PENSION, root=scratch)
+    assert proc.returncode == 1
+    assert "FAIL policies/pension-adjustment-2021/tests/flat.yaml:" in proc.stdout
+    assert "flat_increase: expected '46.00', got '45.00'" in proc.stdout
+
+
+def test_validate_lists_problems_exit_2(scratch: Path) -> None:
+    path = scratch / PENSION / "clauses" / "flat.yaml"
+    path.write_text(path.read_text().replace("    unit: 元/月", "    unti: 元/月"))
+    proc = run("validate", str(scratch / PENSION), root=scratch)
+    assert proc.returncode == 2
+    assert "clauses/flat.yaml:13:5: parameters.flat_amount.unti: unknown key 'unti'" in proc.stderr
+
+
+def test_validate_ok() -> None:
+    proc = run("validate", str(POLICIES / PENSION))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"ok: {PENSION}")
