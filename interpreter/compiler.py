@@ -16,7 +16,7 @@ from typing import Any
 from .conventions import Convention
 from .errors import EvaluationError
 from .expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, ROUNDING
 
 Env = dict  # a case's values; see engine.CaseEnv
 Compiled = Callable[[Env], Any]
@@ -37,6 +37,51 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 def compile_expr(node: Node, convention: Convention, nullable: frozenset[str]) -> Compiled:
     """``nullable`` names may be absent: reading one that is absent is an error."""
     return _Compiler(convention, nullable).build(node)
+
+
+def whole_fen(node: Node, types: dict) -> bool:
+    """Is the value surely a whole number of fen when every money input is?
+
+    Money inputs are checked to be whole fen (facts, parameters, computed values), so only
+    a product with a non-integer, a division or an unrounded function can leave a fraction
+    of a fen; the engine checks those results at run time and skips the others.
+    """
+    if isinstance(node, Literal):
+        return not isinstance(node.value, Decimal) or node.value == node.value.quantize(_FEN)
+    if isinstance(node, Name):
+        t = types.get(node.name)
+        return t is not None and t.kind in ("money", "integer")
+    if isinstance(node, If):
+        return whole_fen(node.then, types) and whole_fen(node.otherwise, types)
+    if isinstance(node, Unary):
+        return whole_fen(node.operand, types)
+    if isinstance(node, Call):
+        if node.func in ("ceil", "floor"):
+            return True
+        if node.func == "round":
+            places = node.args[1] if len(node.args) > 1 else None
+            return places is None or (isinstance(places, Literal) and places.value <= 2)
+        return node.func in ("min", "max", "abs") and all(whole_fen(a, types) for a in node.args)
+    if isinstance(node, Binary):
+        if node.op in ("+", "-"):
+            return whole_fen(node.left, types) and whole_fen(node.right, types)
+        if node.op == "*":
+            return (_integral(node.left, types) and whole_fen(node.right, types)) or (
+                _integral(node.right, types) and whole_fen(node.left, types)
+            )
+    return False
+
+
+def _integral(node: Node, types: dict) -> bool:
+    if isinstance(node, Literal):
+        return isinstance(node.value, Decimal) and node.value == node.value.to_integral_value()
+    if isinstance(node, Name):
+        t = types.get(node.name)
+        return t is not None and t.kind == "integer"
+    return isinstance(node, Call) and node.func in ("ceil", "floor")
+
+
+_FEN = Decimal("0.01")
 
 
 def operator_of(node: Binary, convention: Convention) -> str:
@@ -66,6 +111,12 @@ class _Compiler:
             return lambda env: -inner(env)
         if isinstance(node, If):
             cond, then, otherwise = map(self.build, (node.cond, node.then, node.otherwise))
+            if isinstance(node.otherwise, Literal):
+                constant = node.otherwise.value
+                return lambda env: then(env) if cond(env) else constant
+            if self._plain_name(node.cond):
+                flag = node.cond.name  # type: ignore[union-attr]
+                return lambda env: then(env) if env[flag] else otherwise(env)
             return lambda env: then(env) if cond(env) else otherwise(env)
         if isinstance(node, ListLit):
             items = frozenset(item.value for item in node.items if isinstance(item, Literal))
@@ -93,6 +144,12 @@ class _Compiler:
             return lambda env: env[name] is not None
         impl = FUNCTIONS[node.func].impl
         args = [self.build(arg) for arg in node.args]
+        if node.func == "round" and all(isinstance(a, Literal) for a in node.args[1:]):
+            places = node.args[1].value if len(node.args) > 1 else 2  # type: ignore[union-attr]
+            mode = ROUNDING[node.args[2].value] if len(node.args) > 2 else ROUNDING["half_up"]  # type: ignore[union-attr,index]
+            quantum = Decimal(1).scaleb(-int(places))  # type: ignore[arg-type]
+            value = args[0]
+            return lambda env: value(env).quantize(quantum, rounding=mode)
         if len(args) == 1:
             (a,) = args
             return lambda env: impl(a(env))
@@ -102,8 +159,12 @@ class _Compiler:
         return lambda env: impl(*(f(env) for f in args))
 
     def _binary(self, node: Binary) -> Compiled:
-        left, right = self.build(node.left), self.build(node.right)
         op = operator_of(node, self.convention)
+        if op in _OPS:
+            fast = self._direct(node, _OPS[op])
+            if fast is not None:
+                return fast
+        left, right = self.build(node.left), self.build(node.right)
         if op == "and":
             return lambda env: left(env) and right(env)
         if op == "or":
@@ -116,6 +177,31 @@ class _Compiler:
             return lambda env: _divide(left(env), right(env))
         fn = _OPS[op]
         return lambda env: fn(left(env), right(env))
+
+    def _direct(self, node: Binary, fn: Callable[[Any, Any], Any]) -> Compiled | None:
+        """Read names and constants in place: most comparisons are ``name op constant``,
+        and a closure call per operand is most of the cost of evaluating them."""
+        left, right = node.left, node.right
+        plain = self._plain_name
+        if plain(left) and isinstance(right, Literal):
+            a, c = left.name, right.value  # type: ignore[union-attr]
+            return lambda env: fn(env[a], c)
+        if isinstance(left, Literal) and plain(right):
+            c, b = left.value, right.name  # type: ignore[union-attr]
+            return lambda env: fn(c, env[b])
+        if plain(left) and plain(right):
+            a, b = left.name, right.name  # type: ignore[union-attr]
+            return lambda env: fn(env[a], env[b])
+        if plain(left):
+            a, r = left.name, self.build(right)  # type: ignore[union-attr]
+            return lambda env: fn(env[a], r(env))
+        if plain(right):
+            lf, b = self.build(left), right.name  # type: ignore[union-attr]
+            return lambda env: fn(lf(env), env[b])
+        return None
+
+    def _plain_name(self, node: Node) -> bool:
+        return isinstance(node, Name) and node.name not in self.nullable
 
 
 def _divide(a: Decimal, b: Decimal) -> Decimal:

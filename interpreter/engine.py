@@ -21,14 +21,14 @@ class CaseEnv(dict):
     def __init__(self, policy: Policy, values: dict[str, Any]) -> None:
         super().__init__(values)
         self.computations = policy.computations
+        self.plan = policy.plan
         self.order: list[str] = []
         self.rows_hit: dict[str, int | None] = {}
 
     def __missing__(self, name: str) -> Any:
-        comp = self.computations[name]
-        assert comp.fn is not None
+        fn, check_fen, comp = self.plan[name]
         try:
-            value = comp.fn(self)
+            value = fn(self)
         except EvaluationError as exc:
             if getattr(exc, "placed", False):
                 raise
@@ -38,7 +38,7 @@ class CaseEnv(dict):
             )
             error.placed = True  # type: ignore[attr-defined]
             raise error from None
-        if comp.type.kind == "money" and value is not None and value != value.quantize(CENT):
+        if check_fen and value is not None and value != value.quantize(CENT):
             raise EvaluationError(
                 f"clause {comp.clause}, {name}: {value} is not a whole number of fen; "
                 "the clause must say how it rounds"
@@ -133,15 +133,34 @@ def evaluate_parsed(
     trace: bool = True,
 ) -> Result:
     """As evaluate_policy, for facts already parsed (the batch and benchmark path)."""
-    parameters = policy.parameters_on(on)
     env = CaseEnv(policy, values)
-    for name, pv in parameters.items():
-        env[name] = pv.value
-    wanted = outputs or list(policy.outputs)
+    env.update(policy.parameter_values_on(on))
+    wanted = outputs or policy.outputs
+    if not trace:
+        if _eagerly(policy, env, tuple(wanted)):
+            results = {n: env[n] for n in wanted}
+            return Result(policy.id, on, results, [], policy.content_hash, policy.kinds)
+        env = CaseEnv(policy, values)  # start again, lazily
+        env.update(policy.parameter_values_on(on))
     results = {name: env[name] for name in wanted}
-    steps = _trace(policy, env, parameters) if trace else []
-    kinds = {name: policy.computations[name].type.kind for name in wanted}
-    return Result(policy.id, on, results, steps, policy.content_hash, kinds)
+    steps = _trace(policy, env, policy.parameters_on(on)) if trace else []
+    return Result(policy.id, on, results, steps, policy.content_hash, policy.kinds)
+
+
+def _eagerly(policy: Policy, env: CaseEnv, wanted: tuple[str, ...]) -> bool:
+    """Work out every value the outputs depend on, in dependency order, without the
+    lazy look-ups. Rules are pure, so where this succeeds it gives exactly what lazy
+    evaluation gives; where any value fails (say an optional fact a branch never reads),
+    start again lazily so that only the values really needed can fail."""
+    try:
+        for name, fn, check_fen in policy.eager_plan(wanted):
+            value = fn(env)
+            if check_fen and value is not None and value != value.quantize(CENT):
+                return False
+            env[name] = value
+    except EvaluationError:
+        return False
+    return True
 
 
 def _as_kind(value: Any, kind: str | None) -> Any:
@@ -152,7 +171,7 @@ def _as_kind(value: Any, kind: str | None) -> Any:
 
 
 def _trace(policy: Policy, env: CaseEnv, parameters: dict) -> list[TraceStep]:
-    kinds = policy.kinds()
+    kinds = policy.kinds
     steps = []
     for name in env.order:
         comp: Computation = policy.computations[name]

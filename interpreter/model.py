@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,7 @@ class Computation:
     location: Location
     deps: tuple[str, ...] = ()
     fn: Compiled | None = None
+    check_fen: bool = True  # False when the result is provably whole fen
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,36 @@ class Policy:
     _parameter_cache: dict[dt.date, dict[str, ParameterValue]] = field(
         default_factory=dict, repr=False
     )
+    _value_cache: dict[dt.date, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _eager_cache: dict[tuple[str, ...], list] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def plan(self) -> dict[str, tuple[Compiled, bool, Computation]]:
+        """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
+        return {n: (c.fn, c.check_fen, c) for n, c in self.computations.items() if c.fn}
+
+    def eager_plan(self, wanted: tuple[str, ...]) -> list[tuple[str, Compiled, bool]]:
+        """The computations ``wanted`` depends on, dependencies first (memoised)."""
+        plan = self._eager_cache.get(wanted)
+        if plan is None:
+            order: list[str] = []
+            seen: set[str] = set()
+
+            def visit(name: str) -> None:
+                if name in seen or name not in self.computations:
+                    return
+                seen.add(name)
+                for dep in self.computations[name].deps:
+                    visit(dep)
+                order.append(name)
+
+            for name in wanted:
+                visit(name)
+            plan = [(n, *self.plan[n][:2]) for n in order]  # type: ignore[misc]
+            self._eager_cache[wanted] = plan
+        return plan
+
+    @cached_property
     def kinds(self) -> dict[str, str]:
         """The type kind of every fact, parameter and computed value, by name."""
         out = {n: f.type.kind for n, f in self.facts.items()}
@@ -212,6 +243,14 @@ class Policy:
                 f"policy {self.id!r} is not in force on {on.isoformat()}; "
                 f"in force {self.in_force.describe()}"
             )
+
+    def parameter_values_on(self, on: dt.date) -> dict[str, Any]:
+        """name -> value in effect on a date: what a case's environment starts from."""
+        cached = self._value_cache.get(on)
+        if cached is None:
+            cached = {n: pv.value for n, pv in self.parameters_on(on).items()}
+            self._value_cache[on] = cached
+        return cached
 
     def parameters_on(self, on: dt.date) -> dict[str, ParameterValue]:
         """Every parameter's value in effect on a date (memoised per policy and date)."""

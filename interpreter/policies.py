@@ -16,7 +16,7 @@ from typing import Any
 
 from . import schema
 from .citations import check_citation
-from .compiler import compile_expr
+from .compiler import compile_expr, whole_fen
 from .conventions import Convention, convention_from
 from .coverage import citations_of, conflicts, load_manifest, source_coverage
 from .errors import Location, PolicyError, PolicyFileError, ValidationErrors, did_you_mean
@@ -328,6 +328,8 @@ class _Builder:
                 value = number_literal(raw) if isinstance(raw, str) else Decimal(raw)
                 if t.kind == "integer" and value != value.to_integral_value():
                     raise ValueError
+                if t.kind == "money" and value != value.quantize(Decimal("0.01")):
+                    raise ValueError
                 return value
         except (ValueError, InvalidOperation):
             self.errors.append(PolicyFileError(f"{raw!r} is not a valid {t.kind}", where))
@@ -476,6 +478,7 @@ class _Builder:
             comp.expr = node
             comp.deps = tuple(dict.fromkeys(n.name for n in names(node)))
             comp.fn = compile_expr(node, self.convention, self._nullable())
+            comp.check_fen = t.kind == "money" and not whole_fen(node, self.types)
             return comp
         return self._table(doc, comp, spec["table"], (*base, "table"))
 
@@ -574,6 +577,10 @@ class _Builder:
         compiled = [compile_expr(t, self.convention, nullable) for t in thens if t is not None]
         default_fn = compile_expr(default, self.convention, nullable) if default else None
         comp.fn = compile_table(columns, cell_rows, compiled, default_fn, comp.name)
+        results = [t for t in thens if t is not None] + ([default] if default else [])
+        comp.check_fen = comp.type.kind == "money" and not all(
+            whole_fen(t, self.types) for t in results
+        )
         deps = list(columns) + [n.name for t in thens if t for n in names(t)]
         if default is not None:
             deps += [n.name for n in names(default)]

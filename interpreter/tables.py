@@ -367,10 +367,26 @@ def compile_table(
             else:
                 env.rows_hit[where] = index
                 return then(env)
+        return fallback(env, values)
+
+    def fallback(env: Any, values: dict) -> Any:
         if default is not None:
             env.rows_hit[where] = None
             return default(env)
         shown = ", ".join(f"{c}={values[c]}" for c in columns)
         raise EvaluationError(f"no row of {where} applies to {shown}, and it has no default")
 
+    if len(columns) == 1:
+        (column,) = columns
+        single = [(tests[0][1] if tests else None, then) for tests, then in compiled]
+
+        def evaluate_one(env: Any) -> Any:
+            x = env[column]
+            for index, (test, then) in enumerate(single):
+                if test is None or test(x):
+                    env.rows_hit[where] = index
+                    return then(env)
+            return fallback(env, {column: x})
+
+        return evaluate_one
     return evaluate
