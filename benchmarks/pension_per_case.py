@@ -44,9 +44,9 @@ def hand_written(f: dict) -> dict:
     age_inc = Decimal(band) if eligible else zero
     regular = f["monthly_pension"] + flat + prop + seniority + age_inc
     new = regular
-    if eligible and f["military_transfer_cadre"] and f["scheme"] == "enterprise":
-        if regular < f["city_average_enterprise_pension"]:
-            new = f["city_average_enterprise_pension"]
+    cadre = eligible and f["military_transfer_cadre"] and f["scheme"] == "enterprise"
+    if cadre and regular < f["city_average_enterprise_pension"]:
+        new = f["city_average_enterprise_pension"]
     total = new - f["monthly_pension"]
     personal = pooled = None
     balance = f["personal_account_balance"]
