@@ -34,7 +34,11 @@ def hand_written(f: dict) -> dict:
     )
     zero = Decimal(0)
     flat = Decimal(45) if eligible else zero
-    prop = (f["monthly_pension"] * Decimal("0.018")).quantize(CENT, ROUND_HALF_UP) if eligible else zero
+    prop = (
+        (f["monthly_pension"] * Decimal("0.018")).quantize(CENT, ROUND_HALF_UP)
+        if eligible
+        else zero
+    )
     years = f["contribution_years"].to_integral_value(rounding=ROUND_CEILING)
     amount = years + (years - 15 if years > 15 else 0)
     seniority = (Decimal(15) if amount < 15 else amount) if eligible else zero
@@ -53,18 +57,28 @@ def hand_written(f: dict) -> dict:
     if balance is not None:
         if balance == 0:
             personal = zero
-        elif f["personal_account_pension_at_retirement"] is not None and f["initial_pension_at_retirement"] is not None:
+        elif (
+            f["personal_account_pension_at_retirement"] is not None
+            and f["initial_pension_at_retirement"] is not None
+        ):
             share = f["personal_account_pension_at_retirement"] / f["initial_pension_at_retirement"]
             personal = (total * share).quantize(CENT, ROUND_HALF_UP)
         if personal is not None:
             pooled = total - personal
-    source = {"enterprise": "enterprise_pension_fund", "public_institution": "public_institution_pension_fund"}.get(
-        f["scheme"], "original_channel"
-    )
+    source = {
+        "enterprise": "enterprise_pension_fund",
+        "public_institution": "public_institution_pension_fund",
+    }.get(f["scheme"], "original_channel")
     return {
-        "eligible": eligible, "flat_increase": flat, "proportional_increase": prop,
-        "seniority_increase": seniority, "age_increase": age_inc, "total_increase": total,
-        "new_monthly_pension": new, "from_personal_account": personal, "from_pooled_fund": pooled,
+        "eligible": eligible,
+        "flat_increase": flat,
+        "proportional_increase": prop,
+        "seniority_increase": seniority,
+        "age_increase": age_inc,
+        "total_increase": total,
+        "new_monthly_pension": new,
+        "from_personal_account": personal,
+        "from_pooled_fund": pooled,
         "funding_source": source,
     }
 
@@ -83,9 +97,15 @@ def random_facts(rng: random.Random) -> dict:
         "scheme": rng.choice(["enterprise", "public_institution", "other"]),
         "military_transfer_cadre": cadre,
         **({"city_average_enterprise_pension": "3500.00"} if cadre else {}),
-        **({"personal_account_balance": rng.choice(["0.00", "12000.00"]),
-            "personal_account_pension_at_retirement": "600.00",
-            "initial_pension_at_retirement": "2400.00"} if split else {}),
+        **(
+            {
+                "personal_account_balance": rng.choice(["0.00", "12000.00"]),
+                "personal_account_pension_at_retirement": "600.00",
+                "initial_pension_at_retirement": "2400.00",
+            }
+            if split
+            else {}
+        ),
     }
 
 
@@ -118,14 +138,26 @@ def per_case(n: int) -> None:
 
 def cold(runs: int) -> None:
     facts = ROOT / "examples" / "pension-facts.json"
-    cmd = [sys.executable, "-m", "interpreter.cli", "eval", POLICY, "--facts", str(facts), "--on", "2021-01-01"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "interpreter.cli",
+        "eval",
+        POLICY,
+        "--facts",
+        str(facts),
+        "--on",
+        "2021-01-01",
+    ]
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)
-    print(f"cold `policy eval` (fresh process: import, load and check the policy, evaluate): "
-          f"median {statistics.median(times):.3f} s, min {min(times):.3f} s over {runs} runs")
+    print(
+        f"cold `policy eval` (fresh process: import, load and check the policy, evaluate): "
+        f"median {statistics.median(times):.3f} s, min {min(times):.3f} s over {runs} runs"
+    )
 
 
 def main() -> None:
