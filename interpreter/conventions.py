@@ -25,7 +25,8 @@ class Bound:
 
 
 # 民法典第一千二百五十九条, plus words whose meaning does not depend on a convention:
-# 年满/届满 (has reached), 未满/不满/不足/少于/低于/未达到 (has not reached), 多于/高于/超过 (above).
+# 年满/已满/届满 (has reached), 未满/不满/不足/少于/低于/未达到 (has not reached),
+# 多于/高于/超过 (above), 不超过/未超过 (at most).
 CIVIL_CODE_1259: dict[str, Bound] = {
     "以上": Bound("min", True),
     "以下": Bound("max", True),
@@ -42,6 +43,9 @@ CIVIL_CODE_1259: dict[str, Bound] = {
     "高于": Bound("min", False),
     "不足": Bound("max", False),
     "未达到": Bound("max", False),
+    "已满": Bound("min", True),
+    "不超过": Bound("max", True),
+    "未超过": Bound("max", True),
 }
 
 # Neutral spellings for tables written without a legal word.

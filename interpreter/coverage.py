@@ -113,11 +113,31 @@ def source_coverage(
             else:
                 children = [a for a in report.status if is_descendant(a, anchor)]
                 accounted = children and all(report.status[c] != "unaccounted" for c in children)
-                status = "container" if accounted else "unaccounted"
+                heading = is_heading_only(source, anchor, children)
+                status = "container" if accounted and heading else "unaccounted"
             report.status[anchor] = status
         report.status = {a: report.status[a] for a in source.anchors}
         reports.append(report)
     return reports
+
+
+HEADING_CHARS = 20  # "（五）临时异地就医人员：" is a heading; a longer lead-in says something
+
+
+def is_heading_only(source: SourceText, anchor: str, children: list[str]) -> bool:
+    """Does the article say nothing of its own before its first sub-item?
+
+    Only then may it count as accounted for through its sub-items. A lead-in sentence
+    ("有下列情形之一的，依法不予行政处罚：") or a first paragraph is text of its own, and
+    must itself be cited or declared not computable.
+    """
+    if not children:
+        return False
+    text = source.anchors[anchor].text
+    first = min(source.anchors[c].line for c in children)
+    own_lines = first - source.anchors[anchor].line
+    own = "".join(line.strip() for line in text.splitlines()[:own_lines] if line.strip())
+    return "。" not in own and (not own.endswith("：") or len(own) <= HEADING_CHARS)
 
 
 def conflicts(reports: list[SourceCoverage], manifest: list[NotComputable]) -> list[str]:

@@ -14,25 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Union
 
+from .conventions import CIVIL_CODE_1259
+
 # Threshold words that may stand between two operands: ``fine 以上 5000``. Their bound
 # (inclusive or not) depends on the document's boundary convention: see conventions.py.
-LEGAL_WORDS = (
-    "以上",
-    "以下",
-    "以内",
-    "届满",
-    "不满",
-    "超过",
-    "以外",
-    "年满",
-    "未满",
-    "少于",
-    "多于",
-    "低于",
-    "高于",
-    "不足",
-    "未达到",
-)
+LEGAL_WORDS = tuple(sorted(CIVIL_CODE_1259, key=len, reverse=True))  # longest first
 KEYWORDS = {"and", "or", "not", "if", "then", "else", "in", "true", "false", "null"}
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 

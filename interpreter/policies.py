@@ -20,7 +20,7 @@ from .compiler import compile_expr, whole_fen
 from .conventions import Convention, convention_from
 from .coverage import citations_of, conflicts, load_manifest, source_coverage
 from .errors import Location, PolicyError, PolicyFileError, ValidationErrors, did_you_mean
-from .expressions import ExpressionError, Literal, Node, names, number_literal, parse
+from .expressions import ExpressionError, If, Literal, Node, names, number_literal, parse
 from .loader import Document, load_yaml
 from .model import (
     Case,
@@ -475,6 +475,8 @@ class _Builder:
                     )
                 )
                 return None
+            if not self._enum_results(doc, (*base, "expr"), node, t):
+                return None
             comp.expr = node
             comp.deps = tuple(dict.fromkeys(n.name for n in names(node)))
             comp.fn = compile_expr(node, self.convention, self._nullable())
@@ -550,7 +552,10 @@ class _Builder:
             return None
         for column in columns:
             if self.convention.top_band_includes_ceiling:
-                fixed = apply_top_band_ceiling([r[column] for r in cell_rows])
+                upper_words = {
+                    w for w, b in self.convention.overridden().items() if b.side == "max"
+                }
+                fixed = apply_top_band_ceiling([r[column] for r in cell_rows], upper_words)
                 for r, cell in zip(cell_rows, fixed, strict=True):
                     r[column] = cell
         if spec["hit_policy"] == "unique":
@@ -587,8 +592,45 @@ class _Builder:
         comp.deps = tuple(dict.fromkeys(deps))
         return comp
 
+    def _enum_results(self, doc: Document, path: tuple, node: Node, t: Type) -> bool:
+        """``expr: "'place_of_treatmnet'"`` must fail at load, not at the first comparison."""
+        if t.kind != "enum" or not t.values:
+            return True
+        for literal in _result_literals(node):
+            if isinstance(literal.value, str) and literal.value not in t.values:
+                hint = did_you_mean(literal.value, t.values)
+                allowed = ", ".join(sorted(t.values))
+                self.errors.append(
+                    PolicyFileError(
+                        f"{literal.value!r} is not one of {allowed}{hint}",
+                        _expr_location(doc, path, literal.pos),
+                    )
+                )
+                return False
+        return True
+
     def _then(self, doc: Document, path: tuple, raw: Any, t: Type) -> Node | None:
-        """A table result: a literal, an enum value, or an expression."""
+        """A table result: a literal, an enum value, null, or an expression."""
+        if raw is None:
+            if not t.nullable:
+                self.errors.append(
+                    PolicyFileError("null, but the value is not declared nullable", doc.at(path))
+                )
+                return None
+            return Literal(None, "null")
+        if (
+            t.kind == "enum"
+            and isinstance(raw, str)
+            and raw.isidentifier()
+            and raw not in (t.values or ())
+            and raw not in self.types
+        ):
+            hint = did_you_mean(raw, t.values or ())
+            allowed = ", ".join(sorted(t.values or ()))
+            self.errors.append(
+                PolicyFileError(f"{raw!r} is not one of {allowed}{hint}", doc.at(path))
+            )
+            return None
         if (
             t.kind in ("enum", "text")
             and isinstance(raw, str)
@@ -740,6 +782,15 @@ class _Builder:
                         doc.at((*path, name), key=True),
                     )
                 )
+
+
+def _result_literals(node: Node) -> list[Literal]:
+    """The literals an expression can return as its value (through if/then/else)."""
+    if isinstance(node, Literal):
+        return [node]
+    if isinstance(node, If):
+        return _result_literals(node.then) + _result_literals(node.otherwise)
+    return []
 
 
 def _get(data: Any, path: tuple) -> Any:

@@ -195,19 +195,28 @@ def _value(raw: Any, ctype: Type, path: tuple[str | int, ...]) -> Any:
     return raw
 
 
-def apply_top_band_ceiling(cells: list[Cell]) -> list[Cell]:
-    """Transport measure art. 22: the top band of a scale includes its ceiling.
-
-    The band with the highest finite upper bound, written with an exclusive 以下, is closed.
+def apply_top_band_ceiling(cells: list[Cell], words: set[str]) -> list[Cell]:
+    """Transport measure art. 22: 以下 excludes the number, but the top band of a scale
+    includes its ceiling. Only a bound written with one of ``words`` (the document's
+    overridden upper-bound words, i.e. 以下) is closed, and only in the band with the
+    highest such bound: 不满/未满 and the neutral ``lt`` keep their meaning.
     """
-    uppers = [c.interval.hi for c in cells if c.interval is not None and c.interval.hi is not None]
+
+    def ceiling(cell: Cell) -> Bound | None:
+        iv = cell.interval
+        written = {w for w, _ in cell.written}
+        if iv is None or iv.hi is None or iv.hi_closed or not written & words:
+            return None
+        return iv.hi
+
+    uppers = [b for c in cells if (b := ceiling(c)) is not None]
     if not uppers:
         return cells
     top = max(uppers)
     out = []
     for c in cells:
         iv = c.interval
-        if iv is not None and iv.hi == top and not iv.hi_closed:
+        if iv is not None and ceiling(c) == top:
             c = Cell(Interval(iv.lo, iv.lo_closed, iv.hi, True), c.values, c.written)
         out.append(c)
     return out

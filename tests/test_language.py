@@ -123,9 +123,30 @@ def test_top_band_includes_ceiling() -> None:
     ]
     from interpreter.tables import apply_top_band_ceiling
 
-    low, top = apply_top_band_ceiling(cells)
+    low, top = apply_top_band_ceiling(cells, {"以下"})
     assert not low.interval.contains(Decimal(1000)) and top.interval.contains(Decimal(1000))
     assert top.interval.contains(Decimal(5000)) and not top.interval.contains(Decimal("5000.01"))
+
+
+def test_top_band_rule_leaves_other_words_alone() -> None:
+    """不满 keeps excluding its number even where 以下's top band includes it."""
+    from interpreter.tables import apply_top_band_ceiling
+
+    t = Type("integer")
+    (cell,) = apply_top_band_ceiling(
+        [parse_cell({"年满": 14, "不满": 18}, "age", t, TRANSPORT, ())], {"以下"}
+    )
+    assert cell.interval.contains(Decimal(17)) and not cell.interval.contains(Decimal(18))
+
+
+@pytest.mark.parametrize(
+    ("word", "at", "below", "above"),
+    [("已满", True, False, True), ("不超过", True, True, False), ("未超过", True, True, False)],
+)
+def test_more_threshold_words(word, at, below, above) -> None:
+    types = {"x": Type("integer")}
+    for value, expected in (("18", at), ("17", below), ("19", above)):
+        assert run(f"x {word} 18", {"x": Decimal(value)}, types) is expected
 
 
 def test_overlap_and_gap_analysis() -> None:

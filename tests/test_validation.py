@@ -72,10 +72,10 @@ def test_quote_must_be_in_the_cited_article(scratch: Path) -> None:
         scratch,
         "clauses/flat.yaml",
         "  article: s3-1\n  quote: 基本养老金每人每月定额增加 45 元。",
-        "  article: s3-2\n  quote: 基本养老金每人每月定额增加 45 元。",
+        "  article: s3-2-1\n  quote: 基本养老金每人每月定额增加 45 元。",
     )
     (error,) = _errors(scratch)
-    assert "does not occur verbatim in s3-2" in error and "it occurs elsewhere in the text" in error
+    assert "does not occur verbatim in s3-2-1" in error and "it occurs elsewhere in the text" in error
 
 
 def test_unknown_article_anchor(scratch: Path) -> None:
