@@ -82,16 +82,25 @@ def load_yaml(path: Path, display: str | None = None) -> Document:
 def load_yaml_text(text: str, name: str) -> Document:
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        node = _compose_for_error(text, name)
+    doc = Document(name, None)
+    if node is not None:
+        doc.data = _build(node, (), doc)
+    return doc
+
+
+def _compose_for_error(text: str, name: str) -> yaml.Node:
+    """Parse again with the pure-Python parser: its marks point at the faulty line, where
+    libyaml's often point at the end of the input."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         raise PolicyFileError(f"invalid YAML: {exc.problem or exc.context}", loc) from None
     except yaml.YAMLError as exc:
         raise PolicyFileError(f"invalid YAML: {exc}", Location(name)) from None
-    doc = Document(name, None)
-    if node is not None:
-        doc.data = _build(node, (), doc)
-    return doc
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

@@ -37,7 +37,11 @@ def validator(kind: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
     """The compiled validator for one kind of file (cached: compiling is the slow part)."""
     name = f"{kind}.schema.json"
     contents = json.loads((schema_dir / name).read_text(encoding="utf-8"))
-    return Draft202012Validator({**contents, "$id": name}, registry=_registry(schema_dir))
+    return Draft202012Validator(
+        {**contents, "$id": name},
+        registry=_registry(schema_dir),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
 
 
 def validate(doc: Document, kind: str) -> list[PolicyFileError]:

@@ -9,18 +9,16 @@ it. Parsing uses plain string operations: sources are read on every validation r
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+from . import schema
+from .errors import PolicyFileError
+from .loader import load_yaml, load_yaml_text
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
@@ -193,56 +191,13 @@ def _document_prefix(anchor_id: str, present: dict[str, Anchor]) -> str:
     return prefix
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML with duplicate keys rejected and dates kept as ISO strings."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_iso_date(self, node: yaml.ScalarNode) -> str:
-        # Keep the text: the schema checks it is a real date, with a line number.
-        return str(self.construct_scalar(node))
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_iso_date)
-
-
-@cache
-def _validator(name: str) -> Draft202012Validator:
-    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, format_checker=FormatChecker())
-
-
-def _yaml_error(path: Path, error: yaml.YAMLError, first_line: int) -> SourceError:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line = first_line + mark.line if mark else first_line
-    col = mark.column + 1 if mark else 1
-    problem = getattr(error, "problem", None) or str(error)
-    return SourceError(path, line, col, f"invalid YAML: {problem}")
-
-
-def _schema_error(path: Path, error: ValidationError, fm_lines: list[str]) -> SourceError:
-    """Point a schema error at the line of the top-level key it concerns."""
-    key = str(error.absolute_path[0]) if error.absolute_path else None
-    if error.validator == "additionalProperties":
-        match = re.search(r"'(.+?)' (?:was|were) unexpected", error.message)
-        key = match.group(1) if match else key
-        message = f"unknown front matter key {key!r}"
-    else:
-        where = ".".join(map(str, error.absolute_path))
-        message = f"front matter {where}: {error.message}" if where else error.message
-    for offset, text in enumerate(fm_lines):
-        if key is not None and text.startswith(f"{key}:"):
-            return SourceError(path, offset + 2, 1, message)
-    return SourceError(path, 1, 1, message)
+def _first_problem(path: Path, problems: list[PolicyFileError], line_offset: int) -> SourceError:
+    """The loader's and schema's errors, in the SourceError form (path:line:col)."""
+    first = problems[0]
+    loc = first.location
+    line = (loc.line + line_offset) if loc and loc.line else 1
+    where = f"{loc.path}: " if loc and loc.path else ""
+    return SourceError(path, line, loc.column if loc and loc.column else 1, where + first.message)
 
 
 def parse_front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
@@ -255,18 +210,19 @@ def parse_front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], in
         raise SourceError(path, 1, 1, "front matter is not closed by a '---' line") from None
     fm_lines = lines[1:end]
     try:
-        data = yaml.load("\n".join(fm_lines), Loader=_StrictLoader)
-    except yaml.YAMLError as error:
-        raise _yaml_error(path, error, 2) from None
+        doc = load_yaml_text("\n".join(fm_lines), str(path))
+    except PolicyFileError as error:
+        raise _first_problem(path, [error], 1) from None
+    data = doc.data
     if not isinstance(data, dict):
         raise SourceError(path, 2, 1, "front matter must be a mapping")
-    errors = sorted(_validator("source.schema.json").iter_errors(data), key=lambda e: e.path)
-    if errors:
-        raise _schema_error(path, errors[0], fm_lines)
+    problems = schema.validate(doc, "source")
+    if problems:
+        raise _first_problem(path, problems, 1)
     first, last = data["seed"]["lines"]
     if first > last:
-        raise _schema_error(
-            path, ValidationError("seed.lines must be [first, last]", path=["seed"]), fm_lines
+        raise SourceError(
+            path, doc.at(("seed", "lines")).line + 1, 1, "seed.lines must be [first, last]"
         )
     return data, end + 1
 
@@ -381,16 +337,15 @@ def load_errata(path: Path, source: SourceText) -> list[Erratum]:
     """Read errata.yaml and check each entry against ``source``: the anchor must exist and
     the printed text must occur in its span, otherwise the erratum documents nothing."""
     path = Path(path)
-    raw = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(raw, Loader=_StrictLoader)
-        data = yaml.load(raw, Loader=_StrictLoader)
-    except yaml.YAMLError as error:
-        raise _yaml_error(path, error, 1) from None
-    errors = sorted(_validator("errata.schema.json").iter_errors(data), key=lambda e: e.path)
-    if errors:
-        raise SourceError(path, 1, 1, f"errata: {errors[0].message}")
-    entries = _errata_nodes(node)
+        doc = load_yaml(path, str(path))
+    except PolicyFileError as error:
+        raise _first_problem(path, [error], 0) from None
+    problems = schema.validate(doc, "errata")
+    if problems:
+        raise _first_problem(path, problems, 0)
+    data = doc.data
+    entries = [doc.at(("errata", i)).line for i in range(len(data["errata"]))]
     result = []
     for item, entry_line in zip(data["errata"], entries, strict=True):
         erratum = Erratum(line=entry_line, **item)
@@ -400,11 +355,3 @@ def load_errata(path: Path, source: SourceText) -> list[Erratum]:
             raise SourceError(path, entry_line, 1, f"printed text not in {erratum.anchor!r}")
         result.append(erratum)
     return result
-
-
-def _errata_nodes(node: yaml.Node) -> list[int]:
-    """1-based line of each entry under ``errata:`` (for error messages)."""
-    for key, value in node.value:
-        if key.value == "errata":
-            return [item.start_mark.line + 1 for item in value.value]
-    return []

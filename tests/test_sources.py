@@ -260,7 +260,7 @@ def _error(tmp_path: Path, text: str) -> SourceError:
         ("---\ntitle: x\n", 1, "not closed"),
         (GOOD_FM.replace("role: primary", "role: primary\nrole: primary"), 10, "duplicate key"),
         (GOOD_FM.replace("role: primary", "role: primary\ncolour: red"), 10, "unknown"),
-        (GOOD_FM.replace("signed: 2021-06-18\n", ""), 1, "signed"),
+        (GOOD_FM.replace("signed: 2021-06-18\n", ""), 2, "signed"),
         (GOOD_FM.replace("2021-06-18", "2021-13-18"), 5, "signed"),
         (GOOD_FM.replace("role: primary", "role: [primary"), 9, "invalid YAML"),
         (GOOD_FM + '<a id="s1"></a>一、甲\n<a id="s1"></a>一、乙\n', 12, "duplicate anchor"),

@@ -75,7 +75,9 @@ def test_quote_must_be_in_the_cited_article(scratch: Path) -> None:
         "  article: s3-2-1\n  quote: 基本养老金每人每月定额增加 45 元。",
     )
     (error,) = _errors(scratch)
-    assert "does not occur verbatim in s3-2-1" in error and "it occurs elsewhere in the text" in error
+    assert (
+        "does not occur verbatim in s3-2-1" in error and "it occurs elsewhere in the text" in error
+    )
 
 
 def test_unknown_article_anchor(scratch: Path) -> None:
