@@ -154,6 +154,14 @@ def add_months(day: dt.date, months: int, mode: str | None = None) -> dt.date:
     return dt.date(year, month + 1, day.day)
 
 
+def start_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def end_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
 def round_decimal(value: Decimal, places: Decimal | int = 2, mode: str = "half_up") -> Decimal:
     return value.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUNDING[mode])
 
@@ -271,6 +279,24 @@ FUNCTIONS: dict[str, Function] = {
             "month", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.month), "月份", "the month"
         ),
         Function("day", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.day), "日", "the day"),
+        Function(
+            "start_of_month",
+            1,
+            1,
+            _dates(1, DATE),
+            start_of_month,
+            "当月第一日",
+            "the first day of the date's month",
+        ),
+        Function(
+            "end_of_month",
+            1,
+            1,
+            _dates(1, DATE),
+            end_of_month,
+            "当月最后一日（月底）",
+            "the last day of the date's month (月底)",
+        ),
         Function("date", 1, 1, _date_literal, dt.date.fromisoformat, "日期", "a date"),
         Function(
             "add_working_days",

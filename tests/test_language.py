@@ -187,3 +187,10 @@ def test_working_days_on_the_official_calendar() -> None:
     assert working_days_between(dt.date(2021, 9, 30), dt.date(2021, 10, 11)) == 3
     with pytest.raises(EvaluationError, match="does not cover 2027"):
         add_working_days(dt.date(2026, 12, 30), 5)
+
+
+def test_month_edges() -> None:
+    types = {"d": Type("date")}
+    assert run("end_of_month(d)", {"d": dt.date(2024, 2, 10)}, types) == dt.date(2024, 2, 29)
+    assert run("end_of_month(d)", {"d": dt.date(2021, 2, 10)}, types) == dt.date(2021, 2, 28)
+    assert run("start_of_month(d)", {"d": dt.date(2021, 10, 31)}, types) == dt.date(2021, 10, 1)
