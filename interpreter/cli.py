@@ -37,17 +37,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate one case; prints one JSON object")
     p.add_argument("policy_id")
-    p.add_argument("--facts", required=True, help="a JSON or YAML file of facts, or - for stdin")
+    p.add_argument("--facts", help="a JSON or YAML file of facts, or - for stdin")
     p.add_argument("--on", help="evaluation date YYYY-MM-DD (default: today)")
     p.add_argument("--explain", action="store_true", help="add a zh/en account, article by article")
+    p.add_argument("--batch", type=Path, help="instead of --facts: a .csv, .jsonl or .parquet")
+    p.add_argument("--out", type=Path, help="with --batch: the outputs file (.csv/.jsonl/.parquet)")
+    p.add_argument("--errors", type=Path, help="with --batch: rejected rows (OUT.errors.jsonl)")
+
+    p = sub.add_parser("schema", help="JSON Schemas of a policy's facts, outputs and trace.v1")
+    p.add_argument("policy_id")
+
+    p = sub.add_parser("serve", help="the HTTP service (needs the 'service' extra)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--decision-log", type=Path, help="append decisions to a .jsonl or .sqlite file")
 
     p = sub.add_parser("test", help="run the YAML test cases")
     p.add_argument("policy_id", nargs="?")
+    p.add_argument(
+        "--coverage", action="store_true", help="also report the table rows and branches reached"
+    )
 
     sub.add_parser("list", help="the policies, their documents and in-force windows")
 
     p = sub.add_parser("coverage", help="source coverage per document; exit 1 if unaccounted")
     p.add_argument("policy_id", nargs="?")
+
+    p = sub.add_parser("docs", help="render generated_docs/ from the policy files")
+    p.add_argument("--check", action="store_true", help="exit 1 if the committed docs are stale")
+    p.add_argument("--today", help="the day statuses are computed for, YYYY-MM-DD (default: today)")
+
+    p = sub.add_parser("matrix", help="the test matrix snapshot of a policy (tests/matrices/)")
+    p.add_argument("policy_id")
+    p.add_argument("--update", action="store_true", help="rewrite the snapshot instead of checking")
     return parser
 
 
@@ -158,13 +180,64 @@ def parse_json(text: str, label: str) -> Any:
 def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
     from .explain import explain
 
+    if (args.facts is None) == (args.batch is None):
+        raise FactError("give exactly one of --facts FILE or --batch FILE")
+    if args.batch is not None:
+        return _eval_batch(repo, args)
+    if args.out or args.errors:
+        raise FactError("--out and --errors go with --batch")
     policy = repo.policy(args.policy_id)
     facts = read_facts(args.facts)
     result = repo.evaluate(args.policy_id, facts, args.on)
-    out = result.as_dict()
+    from .contracts import trace_document
+
+    out = trace_document(result)
     if args.explain:
         out["explanation"] = explain(policy, result)
     print(json.dumps(out, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _eval_batch(repo: Repository, args: argparse.Namespace) -> int:
+    from .batch import evaluate_file
+    from .facts import parse_on
+
+    if args.out is None:
+        raise FactError("--batch needs --out FILE")
+    if args.explain:
+        raise FactError("--explain is for one case (--facts), not --batch")
+    policy = repo.policy(args.policy_id)
+    on = dt.date.today() if args.on is None else parse_on(args.on)
+    summary = evaluate_file(policy, args.batch, args.out, on, errors_path=args.errors)
+    errors = args.errors or args.out.with_name(args.out.name + ".errors.jsonl")
+    print(
+        f"{summary.rows} rows: {summary.ok} evaluated -> {args.out}; "
+        f"{len(summary.errors)} rejected -> {errors}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if summary.errors else EXIT_OK
+
+
+def cmd_schema(repo: Repository, args: argparse.Namespace) -> int:
+    from .contracts import policy_schemas, trace_schema
+
+    out = policy_schemas(repo.policy(args.policy_id))
+    out["result"] = trace_schema()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_serve(repo: Repository, args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .service import create_app
+    except ImportError as exc:
+        raise PolicyError(
+            f"the service needs its extra: pip install 'gd-gazette-policy[service]' ({exc})"
+        ) from None
+    app = create_app(repo, decision_log=args.decision_log)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return EXIT_OK
 
 
@@ -181,6 +254,11 @@ def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
             print(f"FAIL {result.case.location}: {result.case.name}")
             for problem in result.problems:
                 print(f"     {problem}")
+    if args.coverage:
+        from .testcoverage import case_coverage, report_lines
+
+        for policy_id in _ids(repo, args.policy_id):
+            print("\n".join(report_lines(case_coverage(repo.policy(policy_id)))))
     print(f"{passed} passed, {failed} failed")
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -227,12 +305,28 @@ def cmd_coverage(repo: Repository, args: argparse.Namespace) -> int:
     return EXIT_FAILED if unaccounted else EXIT_OK
 
 
+def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
+    from .render import run_docs
+
+    return run_docs(repo, args.check, args.today)
+
+
+def cmd_matrix(repo: Repository, args: argparse.Namespace) -> int:
+    from .matrix import run_matrix
+
+    return run_matrix(repo, args.policy_id, args.update)
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "eval": cmd_eval,
+    "schema": cmd_schema,
+    "serve": cmd_serve,
     "test": cmd_test,
     "list": cmd_list,
     "coverage": cmd_coverage,
+    "docs": cmd_docs,
+    "matrix": cmd_matrix,
 }
 
 

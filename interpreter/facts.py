@@ -15,6 +15,10 @@ from .errors import FactError, did_you_mean
 from .model import Fact, Policy
 
 CENT = Decimal("0.01")
+# Exact arithmetic needs room: 15 + 12 digits stay inside Decimal's 28-digit context
+# (and the columnar engine's int64 fixed point), so no rule rounds silently.
+MAX_DIGITS = 15
+MAX_DECIMALS = 12
 
 
 def parse_facts(policy: Policy, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,6 +79,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
         raise FactError(f"must be a number, got {value!r}", fact.name) from None
     if not number.is_finite():
         raise FactError(f"must be a finite number, got {value!r}", fact.name)
+    if number and number.adjusted() >= MAX_DIGITS:
+        raise FactError(f"is too large: at most {MAX_DIGITS} digits before the point", fact.name)
+    if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+        raise FactError(f"has more than {MAX_DECIMALS} decimal places", fact.name)
     kind = fact.type.kind
     if kind == "integer" and number != number.to_integral_value():
         raise FactError(f"must be a whole number, got {value!r}", fact.name)

@@ -369,6 +369,9 @@ def compile_table(
 
     def evaluate(env: Any) -> Any:
         values = {c: env[c] for c in columns}
+        for c, v in values.items():
+            if v is None:
+                raise EvaluationError(f"{c!r} is needed here but was not given")
         for index, (tests, then) in enumerate(compiled):
             for column, test in tests:
                 if not test(values[column]):
@@ -391,6 +394,8 @@ def compile_table(
 
         def evaluate_one(env: Any) -> Any:
             x = env[column]
+            if x is None:
+                raise EvaluationError(f"{column!r} is needed here but was not given")
             for index, (test, then) in enumerate(single):
                 if test is None or test(x):
                     env.rows_hit[where] = index

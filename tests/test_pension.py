@@ -75,6 +75,8 @@ def test_float_input_is_read_exactly(base_facts: dict) -> None:
         ({"contribution_years": True}, "must be a number"),
         ({"monthly_pension": "-1.00"}, "at least 0"),
         ({"military_transfer_cadre": "yes"}, "true or false"),
+        ({"monthly_pension": "1.5e308"}, "too large"),
+        ({"contribution_years": "1e-30"}, "decimal places"),
     ],
 )
 def test_bad_facts_name_the_fact(base_facts: dict, change: dict, message: str) -> None:
