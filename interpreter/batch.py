@@ -28,6 +28,7 @@ from typing import Any
 from .engine import to_json
 from .errors import FactError, PolicyError, did_you_mean
 from .facts import parse_facts
+from .loader import loads_json
 from .model import Policy
 
 FORMATS = (".csv", ".jsonl", ".parquet")
@@ -144,23 +145,6 @@ def _csv_value(cell: str, kind: str) -> Any:
     return cell
 
 
-def _loads(text: str) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise ValueError(f"duplicate key {key!r}")
-            out[key] = value
-        return out
-
-    def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number")
-
-    return json.loads(
-        text, parse_float=Decimal, object_pairs_hook=no_duplicates, parse_constant=constant
-    )
-
-
 def _read_jsonl(path: Path) -> Iterator[tuple[int, int | None, Any]]:
     try:
         handle = path.open(encoding="utf-8")
@@ -173,7 +157,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, int | None, Any]]:
                 continue
             number += 1
             try:
-                data = _loads(line)
+                data = loads_json(line)
             except json.JSONDecodeError as exc:
                 yield (
                     number,

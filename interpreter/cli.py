@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -163,18 +162,14 @@ def read_facts(name: str) -> dict[str, Any]:
 
 
 def parse_json(text: str, label: str) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise FactError(f"{label}: duplicate key {key!r}")
-            out[key] = value
-        return out
+    from .loader import loads_json
 
     try:
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=no_duplicates)
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         raise FactError(f"{label}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise FactError(f"{label}: {exc}") from None
 
 
 def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ Python values ourselves from the node tree so that:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -155,3 +156,23 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
         return value
     loc = Location(doc.file, *_mark(node), dotted(path))
     raise PolicyFileError(f"unsupported YAML tag {tag}", loc)
+
+
+def loads_json(text: str) -> Any:
+    """JSON as every entry point accepts it: decimals exact (never float), a duplicate key
+    or NaN/Infinity refused with ValueError; syntax errors are json.JSONDecodeError."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ValueError(f"duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
+    return json.loads(
+        text, parse_float=Decimal, object_pairs_hook=no_duplicates, parse_constant=constant
+    )

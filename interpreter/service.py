@@ -56,6 +56,7 @@ from .errors import (
     did_you_mean,
 )
 from .facts import parse_facts, parse_on
+from .loader import loads_json
 from .model import Policy
 
 PROBLEM = "application/problem+json"
@@ -281,21 +282,8 @@ def parse_json(raw: bytes, what: str = "body") -> Any:
     if not text.strip():
         raise Problem(400, "malformed-json", "Malformed JSON", f"the {what} is empty", "")
 
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise ValueError(f"duplicate key {key!r}")
-            out[key] = value
-        return out
-
-    def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number")
-
     try:
-        return json.loads(
-            text, parse_float=Decimal, object_pairs_hook=no_duplicates, parse_constant=constant
-        )
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         detail = f"invalid JSON in the {what} at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise Problem(400, "malformed-json", "Malformed JSON", detail, "") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,34 @@ from interpreter import Repository
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
 PENSION = "pension-adjustment-2021"
+
+
+# The worked example of 粤人社规〔2021〕13号: 3000.00, 20.3 years, 70 on 2020-12-31.
+WORKED_EXAMPLE = {
+    "pension_start_date": "2010-05-01",
+    "retirement_approved_date": "2010-04-20",
+    "pension_base_year": 2009,
+    "monthly_pension": "3000.00",
+    "contribution_years": 20.3,
+    "birth_date": "1950-12-31",
+    "scheme": "enterprise",
+}
+
+
+def policy_cli(
+    *args: str, stdin: str | None = None, root: Path = POLICIES
+) -> subprocess.CompletedProcess:
+    """Run `policy` as a user would; whatever happens, no traceback reaches the user."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "interpreter.cli", "--root", str(root), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("numpy")
 
-from .conftest import PENSION, POLICIES, REPO
+from .conftest import PENSION, WORKED_EXAMPLE, policy_cli
 
 HEADER = "pension_start_date,retirement_approved_date,pension_base_year,monthly_pension,contribution_years,birth_date,scheme,military_transfer_cadre,city_average_enterprise_pension"
 GOOD = "2010-05-01,2010-04-20,2009,3000.00,20.3,1950-12-31,enterprise,false,"
@@ -27,23 +25,13 @@ ROWS = [
 ]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "interpreter.cli", "--root", str(POLICIES), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
 def test_csv_batch_with_bad_rows(tmp_path: Path) -> None:
     source = tmp_path / "cases.csv"
     source.write_text("\n".join([HEADER, *ROWS]) + "\n")
     out = tmp_path / "out.csv"
-    proc = run("eval", PENSION, "--batch", str(source), "--out", str(out), "--on", "2021-01-01")
+    proc = policy_cli(
+        "eval", PENSION, "--batch", str(source), "--out", str(out), "--on", "2021-01-01"
+    )
     assert proc.returncode == 1, proc.stderr  # some rows rejected
     rows = list(csv.DictReader(out.open()))
     assert [r["row"] for r in rows] == ["1", "6"]
@@ -65,20 +53,12 @@ def test_jsonl_and_parquet(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    good = {
-        "pension_start_date": "2010-05-01",
-        "retirement_approved_date": "2010-04-20",
-        "pension_base_year": 2009,
-        "monthly_pension": "3000.00",
-        "contribution_years": 20.3,
-        "birth_date": "1950-12-31",
-        "scheme": "enterprise",
-    }
+    good = dict(WORKED_EXAMPLE)
     source = tmp_path / "cases.jsonl"
     source.write_text(json.dumps(good) + "\n{broken\n" + json.dumps({**good, "bogus": 1}) + "\n")
     out = tmp_path / "out.jsonl"
     errors = tmp_path / "rejected.jsonl"
-    proc = run(
+    proc = policy_cli(
         "eval",
         PENSION,
         "--batch",
@@ -102,7 +82,7 @@ def test_jsonl_and_parquet(tmp_path: Path) -> None:
         }
     )
     pq.write_table(table, tmp_path / "cases.parquet")
-    proc = run(
+    proc = policy_cli(
         "eval",
         PENSION,
         "--batch",
@@ -121,26 +101,30 @@ def test_unreadable_input_leaves_no_output(tmp_path: Path) -> None:
     source = tmp_path / "cases.csv"
     source.write_text("pension_start_dat,scheme\n2010-05-01,enterprise\n")
     out = tmp_path / "out.csv"
-    proc = run("eval", PENSION, "--batch", str(source), "--out", str(out), "--on", "2021-01-01")
+    proc = policy_cli(
+        "eval", PENSION, "--batch", str(source), "--out", str(out), "--on", "2021-01-01"
+    )
     assert proc.returncode == 2
     assert "cases.csv:1:1: unknown fact 'pension_start_dat'" in proc.stderr
     assert "did you mean 'pension_start_date'" in proc.stderr
     assert not out.exists() and not list(tmp_path.glob("*.part"))
     assert (
-        run(
+        policy_cli(
             "eval", PENSION, "--batch", str(source), "--facts", "x.json", "--out", str(out)
         ).returncode
         == 2
     )
-    assert run("eval", PENSION, "--batch", str(source)).returncode == 2
+    assert policy_cli("eval", PENSION, "--batch", str(source)).returncode == 2
     assert (
-        run("eval", PENSION, "--batch", str(tmp_path / "cases.xlsx"), "--out", str(out)).returncode
+        policy_cli(
+            "eval", PENSION, "--batch", str(tmp_path / "cases.xlsx"), "--out", str(out)
+        ).returncode
         == 2
     )
 
 
 def test_schema_command() -> None:
-    proc = run("schema", PENSION)
+    proc = policy_cli("schema", PENSION)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["facts"]["additionalProperties"] is False

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import PENSION, POLICIES, REPO
+from .conftest import PENSION, POLICIES, WORKED_EXAMPLE, policy_cli
 
-
-def run(*args: str, stdin: str | None = None, root: Path = POLICIES) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "interpreter.cli", "--root", str(root), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
-FACTS = {
-    "pension_start_date": "2010-05-01",
-    "retirement_approved_date": "2010-04-20",
-    "pension_base_year": 2009,
-    "monthly_pension": 3000.00,
-    "contribution_years": 20.3,
-    "birth_date": "1950-12-31",
-    "scheme": "enterprise",
-}
+FACTS = dict(WORKED_EXAMPLE)
 
 
 def test_eval_prints_outputs_and_trace(tmp_path: Path) -> None:
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps(FACTS))
-    proc = run("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
+    proc = policy_cli("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["outputs"]["new_monthly_pension"] == "3156.00"
@@ -50,7 +26,7 @@ def test_eval_prints_outputs_and_trace(tmp_path: Path) -> None:
 
 
 def test_eval_explain_from_stdin() -> None:
-    proc = run(
+    proc = policy_cli(
         "eval", PENSION, "--facts", "-", "--on", "2021-01-01", "--explain", stdin=json.dumps(FACTS)
     )
     assert proc.returncode == 0, proc.stderr
@@ -63,7 +39,7 @@ def test_eval_explain_from_stdin() -> None:
 def test_eval_yaml_facts(tmp_path: Path) -> None:
     facts = tmp_path / "facts.yaml"
     facts.write_text("\n".join(f"{k}: {v}" for k, v in FACTS.items()))
-    proc = run("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
+    proc = policy_cli("eval", PENSION, "--facts", str(facts), "--on", "2021-01-01")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outputs"]["total_increase"] == "156.00"
 
@@ -91,7 +67,7 @@ def test_eval_yaml_facts(tmp_path: Path) -> None:
 def test_eval_bad_input_exit_2(tmp_path: Path, facts_text: str, args: list, message: str) -> None:
     facts = tmp_path / "facts.json"
     facts.write_text(facts_text)
-    proc = run("eval", PENSION, "--facts", str(facts), *args)
+    proc = policy_cli("eval", PENSION, "--facts", str(facts), *args)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -99,23 +75,23 @@ def test_eval_bad_input_exit_2(tmp_path: Path, facts_text: str, args: list, mess
 
 
 def test_unknown_policy_and_missing_file() -> None:
-    proc = run("eval", "pension-adjustment-2012", "--facts", "-", stdin="{}")
+    proc = policy_cli("eval", "pension-adjustment-2012", "--facts", "-", stdin="{}")
     assert proc.returncode == 2 and "did you mean 'pension-adjustment-2021'" in proc.stderr
-    proc = run("eval", PENSION, "--facts", "/nonexistent/facts.json")
+    proc = policy_cli("eval", PENSION, "--facts", "/nonexistent/facts.json")
     assert proc.returncode == 2 and "cannot read facts file" in proc.stderr
 
 
 def test_usage_error_exit_2() -> None:
-    proc = run("eval")
+    proc = policy_cli("eval")
     assert proc.returncode == 2 and proc.stderr.startswith("policy: error:")
 
 
 def test_test_and_list_and_coverage() -> None:
-    proc = run("test", PENSION)
+    proc = policy_cli("test", PENSION)
     assert proc.returncode == 0 and " passed, 0 failed" in proc.stdout
-    proc = run("list")
+    proc = policy_cli("list")
     assert proc.returncode == 0 and "粤人社规〔2021〕13号\t2021-01-01 .. open-ended" in proc.stdout
-    proc = run("coverage", PENSION)
+    proc = policy_cli("coverage", PENSION)
     assert proc.returncode == 0 and "0 unaccounted" in proc.stdout
 
 
@@ -126,7 +102,7 @@ def test_failing_case_exit_1(scratch: Path) -> None:
             'expect: {flat_increase: "45.00"}', 'expect: {flat_increase: "46.00"}', 1
         )
     )
-    proc = run("test", PENSION, root=scratch)
+    proc = policy_cli("test", PENSION, root=scratch)
     assert proc.returncode == 1
     assert "FAIL policies/pension-adjustment-2021/tests/flat.yaml:" in proc.stdout
     assert "flat_increase: expected '46.00', got '45.00'" in proc.stdout
@@ -135,12 +111,12 @@ def test_failing_case_exit_1(scratch: Path) -> None:
 def test_validate_lists_problems_exit_2(scratch: Path) -> None:
     path = scratch / PENSION / "clauses" / "flat.yaml"
     path.write_text(path.read_text().replace("    unit: 元/月", "    unti: 元/月"))
-    proc = run("validate", str(scratch / PENSION), root=scratch)
+    proc = policy_cli("validate", str(scratch / PENSION), root=scratch)
     assert proc.returncode == 2
     assert "clauses/flat.yaml:13:5: parameters.flat_amount.unti: unknown key 'unti'" in proc.stderr
 
 
 def test_validate_ok() -> None:
-    proc = run("validate", str(POLICIES / PENSION))
+    proc = policy_cli("validate", str(POLICIES / PENSION))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"ok: {PENSION}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from interpreter import Repository
 from interpreter.humanize import cell_text, formula, vocabulary
 from interpreter.render import render_site, stale_files, status, write_atomic, write_site
 
-from .conftest import PENSION, REPO
+from .conftest import PENSION, REPO, policy_cli
 
 DAY = dt.date(2022, 1, 1)
 
@@ -26,18 +24,6 @@ def pages(repo: Repository) -> dict[str, bytes]:
 
 def text(pages: dict[str, bytes], rel: str) -> str:
     return pages[rel].decode("utf-8")
-
-
-def policy_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "interpreter.cli", "--root", str(root), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 def test_render_is_deterministic(repo: Repository, pages: dict[str, bytes]) -> None:
@@ -180,25 +166,25 @@ def test_check_detects_stale_missing_and_leftover_files(tmp_path: Path) -> None:
 
 def test_docs_command_writes_then_check_catches_a_stale_page(scratch: Path) -> None:
     out = scratch.parent / "generated_docs"
-    first = policy_cli(scratch, "docs", "--today", "2022-01-01")
+    first = policy_cli("docs", "--today", "2022-01-01", root=scratch)
     assert first.returncode == 0, first.stderr
     assert (out / "policies" / f"{PENSION}.md").is_file()
-    assert policy_cli(scratch, "docs", "--check", "--today", "2022-01-01").returncode == 0
+    assert policy_cli("docs", "--check", "--today", "2022-01-01", root=scratch).returncode == 0
     # a later day with the same status: still up to date
-    assert policy_cli(scratch, "docs", "--check", "--today", "2030-01-01").returncode == 0
+    assert policy_cli("docs", "--check", "--today", "2030-01-01", root=scratch).returncode == 0
     # a rule changes: the committed page is stale
     clause = scratch / PENSION / "clauses" / "flat.yaml"
     clause.write_text(clause.read_text(encoding="utf-8").replace("45 元", "45元"), encoding="utf-8")
-    proc = policy_cli(scratch, "docs", "--check", "--today", "2022-01-01")
+    proc = policy_cli("docs", "--check", "--today", "2022-01-01", root=scratch)
     assert proc.returncode == 1
     assert f"generated_docs/policies/{PENSION}.md: stale" in proc.stdout
     # the status on a day before the window changes the page too
-    assert policy_cli(scratch, "docs").returncode == 0
-    assert policy_cli(scratch, "docs", "--check", "--today", "2020-06-01").returncode == 1
+    assert policy_cli("docs", root=scratch).returncode == 0
+    assert policy_cli("docs", "--check", "--today", "2020-06-01", root=scratch).returncode == 1
 
 
 def test_docs_command_bad_date_is_one_line(scratch: Path) -> None:
-    proc = policy_cli(scratch, "docs", "--today", "2021-02-30")
+    proc = policy_cli("docs", "--today", "2021-02-30", root=scratch)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "policy: error: --today: '2021-02-30' is not a date YYYY-MM-DD"
 

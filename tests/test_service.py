@@ -17,17 +17,9 @@ from starlette.testclient import TestClient
 from interpreter import Repository
 from interpreter.service import HASH_HEADER, PROBLEM, create_app
 
-from .conftest import PENSION, POLICIES
+from .conftest import PENSION, POLICIES, WORKED_EXAMPLE
 
-FACTS = {
-    "pension_start_date": "2010-05-01",
-    "retirement_approved_date": "2010-04-20",
-    "pension_base_year": 2009,
-    "monthly_pension": "3000.00",
-    "contribution_years": 20.3,
-    "birth_date": "1950-12-31",
-    "scheme": "enterprise",
-}
+FACTS = dict(WORKED_EXAMPLE)
 EVAL = f"/policies/{PENSION}/evaluate"
 
 
