@@ -118,18 +118,24 @@ def per_case(n: int) -> None:
         ours = evaluate_parsed(policy, dict(facts), on, trace=False).outputs
         assert ours == hand_written(facts), (facts, ours, hand_written(facts))
 
-    def timed(fn) -> float:
-        best = float("inf")
-        for _ in range(5):
-            t0 = time.perf_counter()
-            for facts in cases:
-                fn(facts)
-            best = min(best, time.perf_counter() - t0)
-        return best / n * 1e6
+    def once(fn) -> float:
+        t0 = time.perf_counter()
+        for facts in cases:
+            fn(facts)
+        return (time.perf_counter() - t0) / n * 1e6
 
-    hand = timed(hand_written)
-    interp = timed(lambda f: evaluate_parsed(policy, dict(f), on, trace=False))
-    traced = timed(lambda f: evaluate_parsed(policy, dict(f), on, trace=True))
+    # Interleaved rounds, best of each: the machine is shared, and drift between two
+    # sequential measurements would show up as a false ratio.
+    contenders = {
+        "hand": hand_written,
+        "plain": lambda f: evaluate_parsed(policy, f, on, trace=False),
+        "traced": lambda f: evaluate_parsed(policy, f, on, trace=True),
+    }
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(7):
+        for name, fn in contenders.items():
+            best[name] = min(best[name], once(fn))
+    hand, interp, traced = best["hand"], best["plain"], best["traced"]
     print(f"cases: {n} (same outputs checked on 2000)")
     print(f"hand-written Python:          {hand:8.2f} us/case")
     print(f"interpreter, no trace:        {interp:8.2f} us/case   ratio {interp / hand:.2f}x")

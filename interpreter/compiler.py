@@ -150,11 +150,18 @@ class _Compiler:
             quantum = Decimal(1).scaleb(-int(places))  # type: ignore[arg-type]
             value = args[0]
             return lambda env: value(env).quantize(quantum, rounding=mode)
+        plain = [self._plain_name(arg) for arg in node.args]
         if len(args) == 1:
             (a,) = args
+            if plain[0]:
+                name = node.args[0].name  # type: ignore[union-attr]
+                return lambda env: impl(env[name])
             return lambda env: impl(a(env))
         if len(args) == 2:
             a, b = args
+            if all(plain):
+                x, y = (arg.name for arg in node.args)  # type: ignore[union-attr]
+                return lambda env: impl(env[x], env[y])
             return lambda env: impl(a(env), b(env))
         return lambda env: impl(*(f(env) for f in args))
 

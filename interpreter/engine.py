@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import EvaluationError
 from .facts import CENT, parse_facts
-from .model import Citation, Computation, Policy
+from .model import Citation, Policy
 
 ENGINE_VERSION = "0.1.0"
 
@@ -48,7 +48,7 @@ class CaseEnv(dict):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceStep:
     clause: str
     name: str
@@ -133,60 +133,49 @@ def evaluate_parsed(
     trace: bool = True,
 ) -> Result:
     """As evaluate_policy, for facts already parsed (the batch and benchmark path)."""
-    env = CaseEnv(policy, values)
-    env.update(policy.parameter_values_on(on))
     wanted = outputs or policy.outputs
     if not trace:
-        if _eagerly(policy, env, tuple(wanted)):
-            results = {n: env[n] for n in wanted}
+        quick = _eagerly(policy, {**values, **policy.parameter_values_on(on)}, tuple(wanted))
+        if quick is not None:
+            results = {n: quick[n] for n in wanted}
             return Result(policy.id, on, results, [], policy.content_hash, policy.kinds)
-        env = CaseEnv(policy, values)  # start again, lazily
-        env.update(policy.parameter_values_on(on))
+    env = CaseEnv(policy, values)  # lazily, as the text reads: only what is needed
+    env.update(policy.parameter_values_on(on))
     results = {name: env[name] for name in wanted}
-    steps = _trace(policy, env, policy.parameters_on(on)) if trace else []
+    steps = _trace(policy, env, on) if trace else []
     return Result(policy.id, on, results, steps, policy.content_hash, policy.kinds)
 
 
-def _eagerly(policy: Policy, env: CaseEnv, wanted: tuple[str, ...]) -> bool:
-    """Work out every value the outputs depend on, in dependency order, without the
-    lazy look-ups. Rules are pure, so where this succeeds it gives exactly what lazy
-    evaluation gives; where any value fails (say an optional fact a branch never reads),
-    start again lazily so that only the values really needed can fail."""
+def _eagerly(policy: Policy, env: dict, wanted: tuple[str, ...]) -> dict | None:
+    """Work out every value the outputs depend on, in dependency order, in a plain dict.
+
+    Rules are pure, so where this succeeds it gives exactly what lazy evaluation gives;
+    where any value fails (say an optional fact a branch never reads), the caller starts
+    again lazily so that only the values really needed can fail. None means "failed".
+    """
     try:
         for name, fn, check_fen in policy.eager_plan(wanted):
             value = fn(env)
             if check_fen and value is not None and value != value.quantize(CENT):
-                return False
+                return None
             env[name] = value
     except EvaluationError:
-        return False
-    return True
+        return None
+    return env
 
 
-def _as_kind(value: Any, kind: str | None) -> Any:
-    """Money read as an input shows as money (45 -> 45.00) in the trace."""
-    if kind == "money" and isinstance(value, Decimal):
-        return value.quantize(CENT)
-    return value
-
-
-def _trace(policy: Policy, env: CaseEnv, parameters: dict) -> list[TraceStep]:
-    kinds = policy.kinds
+def _trace(policy: Policy, env: CaseEnv, on: dt.date) -> list[TraceStep]:
+    """The steps in the order they were worked out. What does not change from case to case
+    (which names are inputs, the parameters read on this date) is prepared once per date."""
+    layout = policy.trace_layout(on)
     steps = []
     for name in env.order:
-        comp: Computation = policy.computations[name]
-        inputs = {
-            d: _as_kind(env[d], kinds.get(d)) for d in comp.deps if d in env and d not in parameters
-        }
-        params = {
-            d: {
-                "value": to_json(parameters[d].value, kinds.get(d)),
-                "from": parameters[d].start.isoformat(),
-                "article": parameters[d].citation.article,
-            }
-            for d in comp.deps
-            if d in parameters
-        }
+        comp, inputs_of, params = layout[name]
+        inputs = {}
+        for d, money in inputs_of:
+            if d in env:
+                value = env[d]
+                inputs[d] = value.quantize(CENT) if money and value is not None else value
         steps.append(
             TraceStep(
                 comp.clause,

@@ -174,8 +174,16 @@ def _floor(value: Decimal) -> Decimal:
     return value.to_integral_value(rounding=ROUND_FLOOR)
 
 
-def _dec(fn: Callable[..., int]) -> Callable[..., Decimal]:
-    return lambda *args: Decimal(fn(*args))
+def _age_on(start: dt.date, end: dt.date) -> Decimal:
+    return Decimal(full_years(start, end))
+
+
+def _months(start: dt.date, end: dt.date) -> Decimal:
+    return Decimal(full_months(start, end))
+
+
+def _working_days(start: dt.date, end: dt.date) -> Decimal:
+    return Decimal(working_days_between(start, end))
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -216,7 +224,7 @@ FUNCTIONS: dict[str, Function] = {
             2,
             2,
             _dates(2, INTEGER),
-            _dec(full_years),
+            _age_on,
             "到某日的周岁",
             "age in completed years on a date",
         ),
@@ -225,7 +233,7 @@ FUNCTIONS: dict[str, Function] = {
             2,
             2,
             _dates(2, INTEGER),
-            _dec(full_years),
+            _age_on,
             "相隔的整年数",
             "completed years from the first date to the second",
         ),
@@ -234,7 +242,7 @@ FUNCTIONS: dict[str, Function] = {
             2,
             2,
             _dates(2, INTEGER),
-            _dec(full_months),
+            _months,
             "相隔的整月数",
             "completed months from the first date to the second",
         ),
@@ -312,7 +320,7 @@ FUNCTIONS: dict[str, Function] = {
             2,
             2,
             _dates(2, INTEGER),
-            _dec(working_days_between),
+            _working_days,
             "相隔的工作日数（不含起日，含止日）",
             "working days after the first date up to and including the second",
         ),

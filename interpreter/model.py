@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,7 @@ class Computation:
     location: Location
     deps: tuple[str, ...] = ()
     fn: Compiled | None = None
+    quiet_fn: Compiled | None = None  # the same rule, noting no table rows (untraced runs)
     check_fen: bool = True  # False when the result is provably whole fen
 
 
@@ -202,6 +204,7 @@ class Policy:
     )
     _value_cache: dict[dt.date, dict[str, Any]] = field(default_factory=dict, repr=False)
     _eager_cache: dict[tuple[str, ...], list] = field(default_factory=dict, repr=False)
+    _trace_cache: dict[dt.date, dict[str, tuple]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def plan(self) -> dict[str, tuple[Compiled, bool, Computation]]:
@@ -225,9 +228,36 @@ class Policy:
 
             for name in wanted:
                 visit(name)
-            plan = [(n, *self.plan[n][:2]) for n in order]  # type: ignore[misc]
+            plan = [
+                (n, self.computations[n].quiet_fn, self.computations[n].check_fen) for n in order
+            ]
             self._eager_cache[wanted] = plan
         return plan
+
+    def trace_layout(self, on: dt.date) -> dict[str, tuple]:
+        """name -> (computation, ((input, is money), ...), parameters read as trace JSON),
+        for the parameters in effect on ``on`` (memoised per date)."""
+        layout = self._trace_cache.get(on)
+        if layout is None:
+            parameters = self.parameters_on(on)
+            kinds = self.kinds
+            layout = {}
+            for name, comp in self.computations.items():
+                inputs = tuple(
+                    (d, kinds.get(d) == "money") for d in comp.deps if d not in parameters
+                )
+                params = {
+                    d: {
+                        "value": _param_json(parameters[d].value, kinds.get(d)),
+                        "from": parameters[d].start.isoformat(),
+                        "article": parameters[d].citation.article,
+                    }
+                    for d in comp.deps
+                    if d in parameters
+                }
+                layout[name] = (comp, inputs, params)
+            self._trace_cache[on] = layout
+        return layout
 
     @cached_property
     def kinds(self) -> dict[str, str]:
@@ -263,3 +293,14 @@ class Policy:
                     cached[name] = value
             self._parameter_cache[on] = cached
         return cached
+
+
+def _param_json(value: Any, kind: str | None) -> Any:
+    """A parameter value as the trace shows it (money as "45.00", dates ISO)."""
+    if isinstance(value, Decimal):
+        if kind == "money":
+            return format(value.quantize(Decimal("0.01")), "f")
+        return int(value) if value == value.to_integral_value() else format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -108,6 +108,27 @@ class Cell:
     def is_any(self) -> bool:
         return self.interval is None and self.values is None
 
+    def predicate(self) -> Callable[[Any], bool]:
+        """The test as one small closure: evaluated once per row and case, so it matters."""
+        iv = self.interval
+        if iv is not None:
+            lo, hi = iv.lo, iv.hi
+            if lo is not None and hi is not None:
+                if iv.lo_closed and not iv.hi_closed:
+                    return lambda x: lo <= x < hi
+                if iv.lo_closed and iv.hi_closed:
+                    return lambda x: lo <= x <= hi
+                return iv.contains
+            if lo is not None:
+                return (lambda x: x >= lo) if iv.lo_closed else (lambda x: x > lo)
+            if hi is not None:
+                return (lambda x: x <= hi) if iv.hi_closed else (lambda x: x < hi)
+            return lambda x: True
+        if self.values is not None:
+            values = self.values
+            return values.__contains__
+        return lambda x: True
+
     def matches(self, x: Any) -> bool:
         if self.interval is not None:
             return self.interval.contains(x)
@@ -358,12 +379,15 @@ def compile_table(
     thens: list[Callable[[Any], Any]],
     default: Callable[[Any], Any] | None,
     where: str,
+    *,
+    record: bool = True,
 ) -> Callable[[Any], Any]:
     """One closure for the whole table: the first matching row wins (unique tables were
     checked for overlaps at load time, so first and unique agree). The row taken is noted
-    in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage."""
+    in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage;
+    ``record=False`` gives the variant for untraced evaluation, which notes nothing."""
     compiled = [
-        (tuple((c, row[c].matches) for c in columns if not row[c].is_any), then)
+        (tuple((c, row[c].predicate()) for c in columns if not row[c].is_any), then)
         for row, then in zip(rows, thens, strict=True)
     ]
 
@@ -377,13 +401,15 @@ def compile_table(
                 if not test(values[column]):
                     break
             else:
-                env.rows_hit[where] = index
+                if record:
+                    env.rows_hit[where] = index
                 return then(env)
         return fallback(env, values)
 
     def fallback(env: Any, values: dict) -> Any:
         if default is not None:
-            env.rows_hit[where] = None
+            if record:
+                env.rows_hit[where] = None
             return default(env)
         shown = ", ".join(f"{c}={values[c]}" for c in columns)
         raise EvaluationError(f"no row of {where} applies to {shown}, and it has no default")
@@ -402,5 +428,14 @@ def compile_table(
                     return then(env)
             return fallback(env, {column: x})
 
-        return evaluate_one
+        def evaluate_one_quietly(env: Any) -> Any:
+            x = env[column]
+            if x is None:
+                raise EvaluationError(f"{column!r} is needed here but was not given")
+            for test, then in single:
+                if test is None or test(x):
+                    return then(env)
+            return fallback(env, {column: x})
+
+        return evaluate_one if record else evaluate_one_quietly
     return evaluate
