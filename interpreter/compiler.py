@@ -110,20 +110,43 @@ class _Compiler:
                 return lambda env: not inner(env)
             return lambda env: -inner(env)
         if isinstance(node, If):
-            cond, then, otherwise = map(self.build, (node.cond, node.then, node.otherwise))
-            if isinstance(node.otherwise, Literal):
-                constant = node.otherwise.value
-                return lambda env: then(env) if cond(env) else constant
-            if self._plain_name(node.cond):
-                flag = node.cond.name  # type: ignore[union-attr]
-                return lambda env: then(env) if env[flag] else otherwise(env)
-            return lambda env: then(env) if cond(env) else otherwise(env)
+            return self._if(node)
         if isinstance(node, ListLit):
             items = frozenset(item.value for item in node.items if isinstance(item, Literal))
             return lambda env: items
         if isinstance(node, Call):
             return self._call(node)
         return self._binary(node)
+
+    def _if(self, node: If) -> Compiled:
+        """``if eligible then x else 0`` is the commonest shape in the law: read the flag,
+        the name and the constant in place instead of through a closure each."""
+        cond, then, otherwise = map(self.build, (node.cond, node.then, node.otherwise))
+        flag = node.cond.name if self._plain_name(node.cond) else None  # type: ignore[union-attr]
+        negated = (
+            isinstance(node.cond, Unary)
+            and node.cond.op == "not"
+            and self._plain_name(node.cond.operand)
+        )
+        if negated:
+            flag = node.cond.operand.name  # type: ignore[union-attr]
+            cond, then, otherwise = cond, otherwise, then  # if not f then a else b
+            node = If(node.cond.operand, node.otherwise, node.then, node.pos)  # type: ignore[union-attr]
+        if flag is not None and isinstance(node.otherwise, Literal):
+            constant = node.otherwise.value
+            if self._plain_name(node.then):
+                value = node.then.name  # type: ignore[union-attr]
+                return lambda env: env[value] if env[flag] else constant
+            return lambda env: then(env) if env[flag] else constant
+        if flag is not None and isinstance(node.then, Literal):
+            constant = node.then.value
+            return lambda env: constant if env[flag] else otherwise(env)
+        if flag is not None:
+            return lambda env: then(env) if env[flag] else otherwise(env)
+        if isinstance(node.otherwise, Literal):
+            constant = node.otherwise.value
+            return lambda env: then(env) if cond(env) else constant
+        return lambda env: then(env) if cond(env) else otherwise(env)
 
     def _name(self, name: str) -> Compiled:
         if name not in self.nullable:

@@ -582,8 +582,19 @@ class _Builder:
         compiled = [compile_expr(t, self.convention, nullable) for t in thens if t is not None]
         default_fn = compile_expr(default, self.convention, nullable) if default else None
         comp.fn = compile_table(columns, cell_rows, compiled, default_fn, comp.name)
+        literal_rows = {
+            id(fn): node.value
+            for fn, node in zip(compiled, [t for t in thens if t is not None], strict=True)
+            if isinstance(node, Literal)
+        }
         comp.quiet_fn = compile_table(
-            columns, cell_rows, compiled, default_fn, comp.name, record=False
+            columns,
+            cell_rows,
+            compiled,
+            default_fn,
+            comp.name,
+            record=False,
+            constants=literal_rows,
         )
         results = [t for t in thens if t is not None] + ([default] if default else [])
         comp.check_fen = comp.type.kind == "money" and not all(

@@ -373,6 +373,13 @@ def _describe(columns: tuple[str, ...], combo: tuple[Cell, ...]) -> str:
     return " and ".join(parts) or "every input"
 
 
+_CALL = object()  # marks a row result that must be computed
+
+
+def _always(_x: Any) -> bool:
+    return True
+
+
 def compile_table(
     columns: tuple[str, ...],
     rows: list[dict[str, Cell]],
@@ -381,11 +388,13 @@ def compile_table(
     where: str,
     *,
     record: bool = True,
+    constants: dict[int, Any] | None = None,
 ) -> Callable[[Any], Any]:
     """One closure for the whole table: the first matching row wins (unique tables were
     checked for overlaps at load time, so first and unique agree). The row taken is noted
     in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage;
     ``record=False`` gives the variant for untraced evaluation, which notes nothing."""
+    constants = constants or {}
     compiled = [
         (tuple((c, row[c].predicate()) for c in columns if not row[c].is_any), then)
         for row, then in zip(rows, thens, strict=True)
@@ -428,13 +437,16 @@ def compile_table(
                     return then(env)
             return fallback(env, {column: x})
 
+        # Constant results (most rows of the law's tables) are returned without a call.
+        quiet = [(test or _always, constants.get(id(then), _CALL), then) for test, then in single]
+
         def evaluate_one_quietly(env: Any) -> Any:
             x = env[column]
             if x is None:
                 raise EvaluationError(f"{column!r} is needed here but was not given")
-            for test, then in single:
-                if test is None or test(x):
-                    return then(env)
+            for test, constant, then in quiet:
+                if test(x):
+                    return then(env) if constant is _CALL else constant
             return fallback(env, {column: x})
 
         return evaluate_one if record else evaluate_one_quietly
