@@ -13,12 +13,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +25,7 @@ from typing import Any
 from .engine import to_json
 from .errors import FactError, PolicyError, did_you_mean
 from .facts import parse_facts
+from .files import atomic_path
 from .loader import loads_json
 from .model import Policy
 
@@ -207,21 +205,6 @@ def _parquet_value(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------- writers
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``, renamed onto it only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 class _Writer:

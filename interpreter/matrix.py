@@ -438,7 +438,7 @@ def snapshot_path(repo_root: Path, policy_id: str) -> Path:
 
 def run_matrix(repo: Any, policy_id: str, update: bool) -> int:
     """`policy matrix ID [--update]`: check the snapshot (exit 1 if it differs) or rewrite it."""
-    from .render import write_atomic
+    from .files import write_atomic
 
     policy = repo.policy(policy_id)
     content = build_matrix(policy).csv_bytes()

@@ -20,7 +20,6 @@ import inspect
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from .api import Repository
 from .conventions import BASES
 from .coverage import NotComputable, SourceCoverage, citations_of, load_manifest, source_coverage
 from .errors import PolicyError
+from .files import write_atomic
 from .matrix import LABEL, Matrix, build_matrix
 from .model import Citation, Policy
 from .sources import Erratum, SourceError, SourceText, load_errata
@@ -504,20 +504,6 @@ def write_site(out_dir: Path, pages: dict[str, bytes]) -> list[str]:
             changed.append(rel)
     _remove_empty_dirs(out_dir)
     return changed
-
-
-def write_atomic(path: Path, content: bytes) -> None:
-    """A reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _existing(out_dir: Path) -> Iterable[str]:
