@@ -317,7 +317,7 @@ class ColumnarPlan:
         self.types.update({n: p.type for n, p in policy.parameters.items()})
         self.types.update({n: c.type for n, c in policy.computations.items()})
         self.nullable = frozenset(n for n, t in self.types.items() if t.nullable)
-        self.order = [name for name, _fn, _check in policy.eager_plan(self.outputs)]
+        self.order = [name for name, _fn in policy.eager_plan(self.outputs)[0]]
         self.compiled: dict[str, Fn] = {}
         self.unsupported: dict[str, str] = {}
         for name in self.order:

@@ -133,9 +133,9 @@ def evaluate_parsed(
     trace: bool = True,
 ) -> Result:
     """As evaluate_policy, for facts already parsed (the batch and benchmark path)."""
-    wanted = outputs or policy.outputs
+    wanted = tuple(outputs) if outputs else policy.output_names
     if not trace:
-        quick = _eagerly(policy, {**values, **policy.parameter_values_on(on)}, tuple(wanted))
+        quick = _eagerly(policy, {**values, **policy.parameter_values_on(on)}, wanted)
         if quick is not None:
             results = {n: quick[n] for n in wanted}
             return Result(policy.id, on, results, [], policy.content_hash, policy.kinds)
@@ -153,14 +153,16 @@ def _eagerly(policy: Policy, env: dict, wanted: tuple[str, ...]) -> dict | None:
     where any value fails (say an optional fact a branch never reads), the caller starts
     again lazily so that only the values really needed can fail. None means "failed".
     """
+    steps, checks = policy.eager_plan(wanted)
     try:
-        for name, fn, check_fen in policy.eager_plan(wanted):
-            value = fn(env)
-            if check_fen and value is not None and value != value.quantize(CENT):
-                return None
-            env[name] = value
+        for name, fn in steps:
+            env[name] = fn(env)
     except EvaluationError:
         return None
+    for name in checks:
+        value = env[name]
+        if value is not None and value != value.quantize(CENT):
+            return None
     return env
 
 

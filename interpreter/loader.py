@@ -11,6 +11,7 @@ Python values ourselves from the node tree so that:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Document:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    digest: str = ""  # sha256 of the text, so a check of unchanged text can be remembered
 
     def at(self, path: Path_ | list, *, key: bool = False) -> Location:
         """The location of ``path`` (or of its key), falling back to the nearest parent."""
@@ -85,7 +87,7 @@ def load_yaml_text(text: str, name: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         node = _compose_for_error(text, name)
-    doc = Document(name, None)
+    doc = Document(name, None, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
     if node is not None:
         doc.data = _build(node, (), doc)
     return doc

@@ -211,8 +211,9 @@ class Policy:
         """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
         return {n: (c.fn, c.check_fen, c) for n, c in self.computations.items() if c.fn}
 
-    def eager_plan(self, wanted: tuple[str, ...]) -> list[tuple[str, Compiled, bool]]:
-        """The computations ``wanted`` depends on, dependencies first (memoised)."""
+    def eager_plan(self, wanted: tuple[str, ...]) -> tuple[list[tuple[str, Compiled]], list[str]]:
+        """The computations ``wanted`` depends on, dependencies first, and those whose
+        results must be checked for fractions of a fen (memoised)."""
         plan = self._eager_cache.get(wanted)
         if plan is None:
             order: list[str] = []
@@ -228,11 +229,15 @@ class Policy:
 
             for name in wanted:
                 visit(name)
-            plan = [
-                (n, self.computations[n].quiet_fn, self.computations[n].check_fen) for n in order
-            ]
-            self._eager_cache[wanted] = plan
-        return plan
+            steps = [(n, self.computations[n].quiet_fn) for n in order]
+            checks = [n for n in order if self.computations[n].check_fen]
+            plan = (steps, checks)  # type: ignore[assignment]
+            self._eager_cache[wanted] = plan  # type: ignore[assignment]
+        return plan  # type: ignore[return-value]
+
+    @cached_property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.outputs)
 
     def trace_layout(self, on: dt.date) -> dict[str, tuple]:
         """name -> (computation, ((input, is money), ...), parameters read as trace JSON),

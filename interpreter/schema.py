@@ -2,21 +2,30 @@
 
 The schemas in ``schema/`` are the contract for every kind of file; editors use them
 through the ``# yaml-language-server: $schema=...`` modeline, we enforce them here.
+
+Validation is most of the cost of a cold `policy eval`, so a file found valid is
+remembered by the hash of its text and of the schemas (an empty marker file in the user's
+cache folder; ``POLICY_CACHE_DIR`` moves it, ``POLICY_CACHE_DIR=off`` disables it). A file
+with problems is never remembered: it is validated, and its errors reported, every time.
+Semantic checks (citations, names, types, tables) always run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from .errors import PolicyFileError, did_you_mean
 from .loader import Document
+
+if TYPE_CHECKING:  # jsonschema is imported only when a file really needs validating
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 KINDS = ("policy", "clause", "tests", "errata", "source")
@@ -24,7 +33,9 @@ _UNEXPECTED = re.compile(r"\('(.+?)' (?:was|were) unexpected\)")
 
 
 @cache
-def _registry(schema_dir: Path) -> Registry:
+def _registry(schema_dir: Path) -> Any:
+    from referencing import Registry, Resource
+
     resources = []
     for file in sorted(schema_dir.glob("*.schema.json")):
         contents = json.loads(file.read_text(encoding="utf-8"))
@@ -35,6 +46,8 @@ def _registry(schema_dir: Path) -> Registry:
 @cache
 def validator(kind: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
     """The compiled validator for one kind of file (cached: compiling is the slow part)."""
+    from jsonschema import Draft202012Validator
+
     name = f"{kind}.schema.json"
     contents = json.loads((schema_dir / name).read_text(encoding="utf-8"))
     return Draft202012Validator(
@@ -46,8 +59,48 @@ def validator(kind: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
 
 def validate(doc: Document, kind: str) -> list[PolicyFileError]:
     """All schema problems of a loaded file, each at the place it was written."""
+    marker = _marker(doc, kind)
+    if marker is not None and marker.exists():
+        return []
     errors = sorted(validator(kind).iter_errors(doc.data), key=lambda e: list(map(str, e.path)))
+    if not errors and marker is not None:
+        _remember(marker)
     return [_to_policy_error(doc, e) for e in errors]
+
+
+@cache
+def _schemas_digest(schema_dir: Path = SCHEMA_DIR) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(schema_dir.glob("*.json")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    setting = os.environ.get("POLICY_CACHE_DIR")
+    if setting == "off":
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gd-gazette-policy"
+
+
+def _marker(doc: Document, kind: str) -> Path | None:
+    folder = _cache_dir()
+    if folder is None or not doc.digest:
+        return None
+    key = hashlib.sha256(f"{kind}\0{_schemas_digest()}\0{doc.digest}".encode()).hexdigest()
+    return folder / "valid" / key
+
+
+def _remember(marker: Path) -> None:
+    """Best effort: a read-only or full disk only means validating again next time."""
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
 
 
 def _to_policy_error(doc: Document, error: ValidationError) -> PolicyFileError:

@@ -208,3 +208,22 @@ def test_encoded_and_not_computable_is_a_contradiction(scratch: Path) -> None:
     _edit(scratch, "coverage.yaml", "anchor: s5-4", "anchor: s3-1")
     (error,) = _errors(scratch)
     assert "s3-1 is declared not computable but cited by flat" in error
+
+
+def test_validation_cache_never_hides_a_problem(scratch: Path, tmp_path: Path, monkeypatch) -> None:
+    """A valid file is remembered by its text; any edit is validated afresh."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("POLICY_CACHE_DIR", str(cache))
+    Repository(scratch).policy(PENSION)
+    assert len(list((cache / "valid").iterdir())) > 0
+    _edit(scratch, "clauses/flat.yaml", "    unit: 元/月", "    unti: 元/月")
+    (error,) = _errors(scratch)
+    assert "unknown key 'unti'" in error
+    assert "unknown key 'unti'" in _errors(scratch)[0]  # and again: errors are never cached
+
+
+def test_validation_cache_can_be_turned_off(scratch: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("POLICY_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    Repository(scratch).policy(PENSION)
+    assert not (tmp_path / "xdg").exists()
