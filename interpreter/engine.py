@@ -20,7 +20,6 @@ class CaseEnv(dict):
 
     def __init__(self, policy: Policy, values: dict[str, Any]) -> None:
         super().__init__(values)
-        self.computations = policy.computations
         self.plan = policy.plan
         self.order: list[str] = []
         self.rows_hit: dict[str, int | None] = {}

@@ -129,13 +129,6 @@ class Cell:
             return values.__contains__
         return lambda x: True
 
-    def matches(self, x: Any) -> bool:
-        if self.interval is not None:
-            return self.interval.contains(x)
-        if self.values is not None:
-            return x in self.values
-        return True
-
     def overlaps(self, other: Cell) -> bool:
         if self.is_any or other.is_any:
             return True
