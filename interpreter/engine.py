@@ -54,7 +54,7 @@ class TraceStep:
     value: Any
     kind: str  # the value's type, for formatting
     inputs: dict[str, Any]
-    parameters: dict[str, dict[str, Any]]
+    parameters: Mapping[str, Mapping[str, Any]]  # read-only: shared by every case on a date
     citation: Citation
     is_table: bool = False
     row: int | None = None  # the table row taken (0-based), None for the default
@@ -65,7 +65,7 @@ class TraceStep:
             "name": self.name,
             "value": to_json(self.value, self.kind),
             "inputs": {k: to_json(v) for k, v in self.inputs.items()},
-            "parameters": self.parameters,
+            "parameters": {name: dict(read) for name, read in self.parameters.items()},
             "citation": self.citation.as_dict(),
         }
         if self.is_table:
@@ -134,35 +134,16 @@ def evaluate_parsed(
     """As evaluate_policy, for facts already parsed (the batch and benchmark path)."""
     wanted = tuple(outputs) if outputs else policy.output_names
     if not trace:
-        quick = _eagerly(policy, {**values, **policy.parameter_values_on(on)}, wanted)
-        if quick is not None:
-            results = {n: quick[n] for n in wanted}
-            return Result(policy.id, on, results, [], policy.content_hash, policy.kinds)
+        generated = policy.generated_plan(wanted)
+        if generated is not None:
+            quick = generated.run(values, policy.parameter_values_on(on))
+            if quick is not None:
+                return Result(policy.id, on, quick, [], policy.content_hash, policy.kinds)
     env = CaseEnv(policy, values)  # lazily, as the text reads: only what is needed
     env.update(policy.parameter_values_on(on))
     results = {name: env[name] for name in wanted}
     steps = _trace(policy, env, on) if trace else []
     return Result(policy.id, on, results, steps, policy.content_hash, policy.kinds)
-
-
-def _eagerly(policy: Policy, env: dict, wanted: tuple[str, ...]) -> dict | None:
-    """Work out every value the outputs depend on, in dependency order, in a plain dict.
-
-    Rules are pure, so where this succeeds it gives exactly what lazy evaluation gives;
-    where any value fails (say an optional fact a branch never reads), the caller starts
-    again lazily so that only the values really needed can fail. None means "failed".
-    """
-    steps, checks = policy.eager_plan(wanted)
-    try:
-        for name, fn in steps:
-            env[name] = fn(env)
-    except EvaluationError:
-        return None
-    for name in checks:
-        value = env[name]
-        if value is not None and value != value.quantize(CENT):
-            return None
-    return env
 
 
 def _trace(policy: Policy, env: CaseEnv, on: dt.date) -> list[TraceStep]:

@@ -4,7 +4,8 @@ No Python ``eval``/``exec``, no attribute access, no imports: the only things an
 expression can do are arithmetic, comparisons (including the legal threshold words
 以上/以下/不满/超过...), boolean logic, if/then/else, list membership and calls of the
 documented functions in ``functions.py``. The tree is plain frozen data so it can be
-type-checked, compiled to closures, rendered for the docs and compared for diffs.
+type-checked, compiled (to closures, and to one generated function for untraced runs),
+rendered for the docs and compared for diffs.
 """
 
 from __future__ import annotations

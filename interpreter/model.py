@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from .codegen import GeneratedPlan, NotGenerated, generate
 from .compiler import Compiled
 from .conventions import Convention
 from .errors import Location, NotInForceError
@@ -128,7 +130,6 @@ class Computation:
     location: Location
     deps: tuple[str, ...] = ()
     fn: Compiled | None = None
-    quiet_fn: Compiled | None = None  # the same rule, noting no table rows (untraced runs)
     check_fen: bool = True  # False when the result is provably whole fen
 
 
@@ -203,7 +204,10 @@ class Policy:
         default_factory=dict, repr=False
     )
     _value_cache: dict[dt.date, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _eager_cache: dict[tuple[str, ...], list] = field(default_factory=dict, repr=False)
+    _order_cache: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _generated_cache: dict[tuple[str, ...], GeneratedPlan | None] = field(
+        default_factory=dict, repr=False
+    )
     _trace_cache: dict[dt.date, dict[str, tuple]] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -211,12 +215,11 @@ class Policy:
         """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
         return {n: (c.fn, c.check_fen, c) for n, c in self.computations.items() if c.fn}
 
-    def eager_plan(self, wanted: tuple[str, ...]) -> tuple[list[tuple[str, Compiled]], list[str]]:
-        """The computations ``wanted`` depends on, dependencies first, and those whose
-        results must be checked for fractions of a fen (memoised)."""
-        plan = self._eager_cache.get(wanted)
-        if plan is None:
-            order: list[str] = []
+    def dependency_order(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """The computations ``wanted`` depends on, dependencies first (memoised)."""
+        order = self._order_cache.get(wanted)
+        if order is None:
+            found: list[str] = []
             seen: set[str] = set()
 
             def visit(name: str) -> None:
@@ -225,15 +228,27 @@ class Policy:
                 seen.add(name)
                 for dep in self.computations[name].deps:
                     visit(dep)
-                order.append(name)
+                found.append(name)
 
             for name in wanted:
                 visit(name)
-            steps = [(n, self.computations[n].quiet_fn) for n in order]
-            checks = [n for n in order if self.computations[n].check_fen]
-            plan = (steps, checks)  # type: ignore[assignment]
-            self._eager_cache[wanted] = plan  # type: ignore[assignment]
-        return plan  # type: ignore[return-value]
+            order = self._order_cache[wanted] = tuple(found)
+        return order
+
+    def eager_plan(self, wanted: tuple[str, ...]) -> tuple[list[tuple[str, None]], list[str]]:
+        """TEMPORARY shim for columnar.py while it is being edited; remove."""
+        return [(n, None) for n in self.dependency_order(wanted)], []
+
+    def generated_plan(self, wanted: tuple[str, ...]) -> GeneratedPlan | None:
+        """One generated function computing ``wanted`` (see codegen), or None where the
+        rules use something the generator does not know (memoised)."""
+        if wanted not in self._generated_cache:
+            try:
+                plan: GeneratedPlan | None = generate(self, wanted)
+            except NotGenerated:
+                plan = None
+            self._generated_cache[wanted] = plan
+        return self._generated_cache[wanted]
 
     @cached_property
     def output_names(self) -> tuple[str, ...]:
@@ -251,15 +266,19 @@ class Policy:
                 inputs = tuple(
                     (d, kinds.get(d) == "money") for d in comp.deps if d not in parameters
                 )
-                params = {
-                    d: {
-                        "value": _param_json(parameters[d].value, kinds.get(d)),
-                        "from": parameters[d].start.isoformat(),
-                        "article": parameters[d].citation.article,
+                params = MappingProxyType(
+                    {
+                        d: MappingProxyType(
+                            {
+                                "value": _param_json(parameters[d].value, kinds.get(d)),
+                                "from": parameters[d].start.isoformat(),
+                                "article": parameters[d].citation.article,
+                            }
+                        )
+                        for d in comp.deps
+                        if d in parameters
                     }
-                    for d in comp.deps
-                    if d in parameters
-                }
+                )
                 layout[name] = (comp, inputs, params)
             self._trace_cache[on] = layout
         return layout

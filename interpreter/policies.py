@@ -479,7 +479,7 @@ class _Builder:
                 return None
             comp.expr = node
             comp.deps = tuple(dict.fromkeys(n.name for n in names(node)))
-            comp.fn = comp.quiet_fn = compile_expr(node, self.convention, self._nullable())
+            comp.fn = compile_expr(node, self.convention, self._nullable())
             comp.check_fen = t.kind == "money" and not whole_fen(node, self.types)
             return comp
         return self._table(doc, comp, spec["table"], (*base, "table"))
@@ -582,20 +582,6 @@ class _Builder:
         compiled = [compile_expr(t, self.convention, nullable) for t in thens if t is not None]
         default_fn = compile_expr(default, self.convention, nullable) if default else None
         comp.fn = compile_table(columns, cell_rows, compiled, default_fn, comp.name)
-        literal_rows = {
-            id(fn): node.value
-            for fn, node in zip(compiled, [t for t in thens if t is not None], strict=True)
-            if isinstance(node, Literal)
-        }
-        comp.quiet_fn = compile_table(
-            columns,
-            cell_rows,
-            compiled,
-            default_fn,
-            comp.name,
-            record=False,
-            constants=literal_rows,
-        )
         results = [t for t in thens if t is not None] + ([default] if default else [])
         comp.check_fen = comp.type.kind == "money" and not all(
             whole_fen(t, self.types) for t in results

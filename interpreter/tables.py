@@ -366,28 +366,16 @@ def _describe(columns: tuple[str, ...], combo: tuple[Cell, ...]) -> str:
     return " and ".join(parts) or "every input"
 
 
-_CALL = object()  # marks a row result that must be computed
-
-
-def _always(_x: Any) -> bool:
-    return True
-
-
 def compile_table(
     columns: tuple[str, ...],
     rows: list[dict[str, Cell]],
     thens: list[Callable[[Any], Any]],
     default: Callable[[Any], Any] | None,
     where: str,
-    *,
-    record: bool = True,
-    constants: dict[int, Any] | None = None,
 ) -> Callable[[Any], Any]:
     """One closure for the whole table: the first matching row wins (unique tables were
     checked for overlaps at load time, so first and unique agree). The row taken is noted
-    in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage;
-    ``record=False`` gives the variant for untraced evaluation, which notes nothing."""
-    constants = constants or {}
+    in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage."""
     compiled = [
         (tuple((c, row[c].predicate()) for c in columns if not row[c].is_any), then)
         for row, then in zip(rows, thens, strict=True)
@@ -403,44 +391,12 @@ def compile_table(
                 if not test(values[column]):
                     break
             else:
-                if record:
-                    env.rows_hit[where] = index
+                env.rows_hit[where] = index
                 return then(env)
-        return fallback(env, values)
-
-    def fallback(env: Any, values: dict) -> Any:
         if default is not None:
-            if record:
-                env.rows_hit[where] = None
+            env.rows_hit[where] = None
             return default(env)
         shown = ", ".join(f"{c}={values[c]}" for c in columns)
         raise EvaluationError(f"no row of {where} applies to {shown}, and it has no default")
 
-    if len(columns) == 1:
-        (column,) = columns
-        single = [(tests[0][1] if tests else None, then) for tests, then in compiled]
-
-        def evaluate_one(env: Any) -> Any:
-            x = env[column]
-            if x is None:
-                raise EvaluationError(f"{column!r} is needed here but was not given")
-            for index, (test, then) in enumerate(single):
-                if test is None or test(x):
-                    env.rows_hit[where] = index
-                    return then(env)
-            return fallback(env, {column: x})
-
-        # Constant results (most rows of the law's tables) are returned without a call.
-        quiet = [(test or _always, constants.get(id(then), _CALL), then) for test, then in single]
-
-        def evaluate_one_quietly(env: Any) -> Any:
-            x = env[column]
-            if x is None:
-                raise EvaluationError(f"{column!r} is needed here but was not given")
-            for test, constant, then in quiet:
-                if test(x):
-                    return then(env) if constant is _CALL else constant
-            return fallback(env, {column: x})
-
-        return evaluate_one if record else evaluate_one_quietly
     return evaluate

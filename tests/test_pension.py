@@ -48,6 +48,20 @@ def test_trace_cites_every_step(base_facts: dict) -> None:
     assert age["row"] is None  # aged 65: no band, the default
 
 
+def test_a_caller_cannot_change_the_parameters_another_case_reads(base_facts: dict) -> None:
+    """The parameters read on a date are prepared once and shared by every case's trace."""
+    first = next(s for s in evaluate(PENSION, base_facts, on="2021-01-01").steps if s.parameters)
+    name = next(iter(first.parameters))
+    with pytest.raises(TypeError):
+        first.parameters[name]["value"] = "0.00"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        first.parameters[name] = {}  # type: ignore[index]
+    shown = first.as_dict()["parameters"]
+    shown[name]["value"] = "0.00"  # the JSON form is the caller's own copy
+    again = next(s for s in evaluate(PENSION, base_facts, on="2021-01-01").steps if s.parameters)
+    assert again.as_dict()["parameters"][name]["value"] != "0.00"
+
+
 def test_table_row_in_trace(base_facts: dict) -> None:
     result = evaluate(PENSION, {**base_facts, "birth_date": "1940-12-31"}, on="2021-01-01")
     step = next(s for s in result.steps if s.name == "age_band_amount")
