@@ -24,6 +24,9 @@ from .tables import Cell
 from .valuetypes import Type
 
 
+MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
+
+
 @dataclass(frozen=True)
 class Text:
     zh: str
@@ -243,6 +246,8 @@ class Policy:
         """One generated function computing ``wanted`` (see codegen), or None where the
         rules use something the generator does not know (memoised)."""
         if wanted not in self._generated_cache:
+            if len(self._generated_cache) >= MAX_GENERATED_PLANS:
+                return None  # a caller asking for ever new subsets: the closures serve them
             try:
                 plan: GeneratedPlan | None = generate(self, wanted)
             except NotGenerated:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 import tokenize
 from typing import Any
 
@@ -12,16 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from interpreter import Repository
 from interpreter.codegen import NotGenerated, variable
 from interpreter.engine import evaluate_parsed
 from interpreter.errors import EvaluationError, PolicyError
 from interpreter.facts import parse_facts
+from interpreter.model import MAX_GENERATED_PLANS
 
-POLICY_IDS = [
-    "pension-adjustment-2021",
-    "transport-penalty-discretion-2021",
-    "medical-outpatient-cross-region-2021",
-]
+from .conftest import POLICIES
+
+POLICY_IDS = Repository(POLICIES).ids()
 
 
 def _lazy(policy, values: dict, on: dt.date) -> dict | EvaluationError:
@@ -146,3 +147,18 @@ def test_asking_for_a_fact_as_output_returns_it(repo):
         "monthly_pension": values["monthly_pension"],
         "eligible": _lazy(policy, values, on)["eligible"],
     }
+
+
+def test_plans_per_policy_are_bounded_and_the_rest_still_answer(tmp_path):
+    """A caller asking for ever new output subsets must not grow memory without end."""
+    shutil.copytree(POLICIES / "pension-adjustment-2021", tmp_path / "pension-adjustment-2021")
+    policy = Repository(tmp_path).policy("pension-adjustment-2021")
+    values, on = _usable_cases(policy)[0]
+    names = [*policy.facts, *policy.output_names]
+    subsets = [(a, b) for a in names for b in names if a != b][: MAX_GENERATED_PLANS + 5]
+    for subset in subsets:
+        result = evaluate_parsed(policy, dict(values), on, outputs=list(subset), trace=False)
+        lazy = evaluate_parsed(policy, dict(values), on, outputs=list(subset), trace=True)
+        assert result.outputs == lazy.outputs
+    assert len(policy._generated_cache) == MAX_GENERATED_PLANS
+    assert policy.generated_plan(subsets[-1]) is None
