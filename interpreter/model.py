@@ -23,7 +23,6 @@ from .sources import SourceText
 from .tables import Cell
 from .valuetypes import Type
 
-
 MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
 
 
@@ -237,10 +236,6 @@ class Policy:
                 visit(name)
             order = self._order_cache[wanted] = tuple(found)
         return order
-
-    def eager_plan(self, wanted: tuple[str, ...]) -> tuple[list[tuple[str, None]], list[str]]:
-        """TEMPORARY shim for columnar.py while it is being edited; remove."""
-        return [(n, None) for n in self.dependency_order(wanted)], []
 
     def generated_plan(self, wanted: tuple[str, ...]) -> GeneratedPlan | None:
         """One generated function computing ``wanted`` (see codegen), or None where the

@@ -1,9 +1,11 @@
 """The columnar engine against the scalar interpreter: identical outputs (or identical
-errors) on every row of random valid pension facts; and properties of the rule language."""
+errors) on every row of random valid pension facts and of every policy's YAML cases; its
+integer kernels against Decimal; and properties of the rule language."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -13,6 +15,7 @@ np = pytest.importorskip("numpy")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from interpreter import Repository, columnar  # noqa: E402
 from interpreter.columnar import ColumnarPlan, evaluate_rows  # noqa: E402
 from interpreter.engine import evaluate_parsed  # noqa: E402
 from interpreter.errors import FactError, PolicyError  # noqa: E402
@@ -28,8 +31,9 @@ from interpreter.expressions import (  # noqa: E402
     to_source,
 )
 from interpreter.facts import parse_facts  # noqa: E402
+from interpreter.functions import ROUNDING  # noqa: E402
 
-from .conftest import PENSION  # noqa: E402
+from .conftest import PENSION, POLICIES  # noqa: E402
 
 ON = dt.date(2021, 1, 1)
 CUTOFF = dt.date(2020, 12, 31)
@@ -110,16 +114,16 @@ def pension_facts(draw) -> dict:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()}
 
 
-def _scalar(policy, facts: dict):
+def _scalar(policy, facts: dict, on: dt.date = ON, outputs: list[str] | None = None):
     try:
-        return evaluate_parsed(policy, dict(facts), ON, trace=False).outputs
+        return evaluate_parsed(policy, dict(facts), on, outputs=outputs, trace=False).outputs
     except PolicyError as exc:
         return ("error", str(exc))
 
 
-def _columnar_rows(result, n: int) -> list:
+def _columnar_rows(result, n: int | range) -> list:
     out = []
-    for i in range(n):
+    for i in range(n) if isinstance(n, int) else n:
         try:
             out.append(result.row(i))
         except PolicyError as exc:
@@ -132,13 +136,59 @@ def plan(repo) -> ColumnarPlan:
     return ColumnarPlan(repo.policy(PENSION))
 
 
+@pytest.mark.parametrize("by_value", [False, True], ids=["per-row", "by-value"])
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(pension_facts(), min_size=1, max_size=40))
-def test_columnar_equals_scalar_on_random_valid_facts(repo, plan, rows) -> None:
+def test_columnar_equals_scalar_on_random_valid_facts(repo, plan, by_value, rows) -> None:
+    """by-value: every date and table column computed once per value in its range and
+    gathered, as in a large batch (see ``columnar._by_value``), whatever the batch size."""
     policy = repo.policy(PENSION)
     parsed = [parse_facts(policy, r) for r in rows]
-    result = evaluate_rows(policy, parsed, ON, plan=plan)
+    with pytest.MonkeyPatch.context() as patch:
+        if by_value:
+            patch.setattr(columnar, "_BY_VALUE_ROWS", 0)
+            patch.setattr(columnar, "_BY_VALUE_SPAN", 0)
+        result = evaluate_rows(policy, parsed, ON, plan=plan)
     assert _columnar_rows(result, len(parsed)) == [_scalar(policy, p) for p in parsed]
+
+
+def _vectorised(policy) -> list[str]:
+    """The computations that depend on nothing the columnar compiler refuses."""
+    refused = set(ColumnarPlan(policy, list(policy.computations)).unsupported)
+    return [n for n in policy.computations if not refused & set(policy.dependency_order((n,)))]
+
+
+def _case_batches(policy) -> dict[dt.date, list[dict]]:
+    """The policy's YAML cases with valid facts, parsed, by the day they are evaluated on."""
+    batches: dict[dt.date, list[dict]] = defaultdict(list)
+    for case in policy.cases:
+        on = case.on or policy.in_force.start
+        try:
+            policy.check_in_force(on)
+            batches[on].append(parse_facts(policy, case.facts))
+        except PolicyError:
+            continue
+    return batches
+
+
+@pytest.mark.parametrize("policy_id", Repository(POLICIES).ids())
+def test_columnar_equals_scalar_on_every_policys_cases(repo, policy_id) -> None:
+    """Each policy's cases as one batch, repeated to 4096+ rows (where large-batch paths
+    start): its outputs, and every computation the columnar compiler accepts, exactly as
+    the scalar engine gives them, or its errors. An empty batch is no error."""
+    policy = repo.policy(policy_id)
+    for wanted in (list(policy.outputs), _vectorised(policy)):
+        if not wanted:
+            continue
+        plan = ColumnarPlan(policy, wanted)
+        for on, rows in _case_batches(policy).items():
+            assert evaluate_rows(policy, [], on, plan=plan).n == 0
+            times = -(-4096 // len(rows))
+            result = evaluate_rows(policy, rows * times, on, plan=plan)
+            expected = [_scalar(policy, r, on, wanted) for r in rows]
+            assert _columnar_rows(result, len(rows)) == expected
+            last = range(len(rows) * (times - 1), len(rows) * times)
+            assert _columnar_rows(result, last) == expected
 
 
 def test_columnar_rounding_ties_and_errors(repo, plan) -> None:
@@ -180,6 +230,42 @@ def test_columnar_rounding_ties_and_errors(repo, plan) -> None:
     assert _columnar_rows(result, len(parsed)) == [_scalar(policy, p) for p in parsed]
     assert 5 in result.scalar
     assert result.scalar_rows[0] == 5
+
+
+# ------------------------------------------------------------- the integer kernels
+
+_EDGES = [0, 1, -1, 2**62 - 1, -(2**62) + 1, 2**63 - 1, -(2**63)]
+
+
+def test_pick_is_where_for_any_int64() -> None:
+    """Choosing by arithmetic (y + (x - y) * cond) is exact even where x - y wraps."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    x = np.concatenate([np.array(_EDGES * 10), rng.integers(-(2**63), 2**63 - 1, n)])
+    y = np.concatenate([np.array(list(reversed(_EDGES)) * 10), rng.integers(-(2**62), 2**62, n)])
+    cond = rng.random(x.size) < 0.5
+    for a, b in ((x, y), (x, 0), (0, y), (5, y), (x, -7), (3, 4), (0, 0)):
+        assert np.array_equal(columnar._pick(cond, a, b), np.where(cond, a, b))
+    for a, b in ((cond, ~cond), (True, ~cond), (False, ~cond), (cond, True), (cond, False)):
+        want = np.where(cond, a, b)
+        assert np.array_equal(np.broadcast_to(columnar._pick_bool(cond, a, b), want.shape), want)
+
+
+@pytest.mark.parametrize("mode", sorted(ROUNDING))
+def test_integer_rounding_is_decimals(mode) -> None:
+    """n / k rounded in int64 (one division, unsigned where both columns are >= 0) as
+    Decimal rounds it, ties and signs included."""
+    rng = np.random.default_rng(13)
+    n = np.concatenate([np.arange(-60, 61), rng.integers(-(10**15), 10**15, 500)])
+    for k in (1, 2, 7, 10, 1000):
+        got = columnar._round_int(n, k, mode)
+        want = [int((Decimal(int(v)) / k).quantize(Decimal(1), ROUNDING[mode])) for v in n]
+        assert got.tolist() == want, k
+    dens = rng.integers(1, 10**6, n.size)
+    for nums in (np.abs(n), n):
+        q, r, sign = columnar._divmod_sign(nums, dens)
+        assert ((q * dens + r) * sign).tolist() == nums.tolist()
+        assert ((r >= 0) & (r < dens)).all()
 
 
 # ------------------------------------------------------- the language's properties
