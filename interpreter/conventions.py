@@ -26,7 +26,7 @@ class Bound:
 
 # 民法典第一千二百五十九条, plus words whose meaning does not depend on a convention:
 # 年满/已满/届满 (has reached), 未满/不满/不足/少于/低于/未达到 (has not reached),
-# 多于/高于/超过 (above), 不超过/未超过 (at most).
+# 多于/高于/超过 (above), 不超过/未超过 (at most), 不低于/不少于/至少 (at least).
 CIVIL_CODE_1259: dict[str, Bound] = {
     "以上": Bound("min", True),
     "以下": Bound("max", True),
@@ -46,6 +46,12 @@ CIVIL_CODE_1259: dict[str, Bound] = {
     "已满": Bound("min", True),
     "不超过": Bound("max", True),
     "未超过": Bound("max", True),
+    # 不低于 (not lower than) and 不少于 (not fewer than) include the number: "不低于50亩"
+    # is 50 mu or more. Used by 粤办函〔2021〕207号 (单个县域……不低于总规模20%、不低于50亩/园).
+    "不低于": Bound("min", True),
+    "不少于": Bound("min", True),
+    # 至少 (at least) includes the number: "至少对接一个专家服务团队" is one team or more.
+    "至少": Bound("min", True),
 }
 
 # Neutral spellings for tables written without a legal word.
