@@ -1,6 +1,6 @@
 """Guangdong gazette 2021-07-15 as policy-as-code: the interpreter's public API."""
 
-from .api import Repository, evaluate, load
+from .api import Repository, evaluate, load, obligations
 from .engine import ENGINE_VERSION, Result, TraceStep
 from .errors import (
     EvaluationError,
@@ -24,4 +24,5 @@ __all__ = [
     "ValidationErrors",
     "evaluate",
     "load",
+    "obligations",
 ]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Result, evaluate_policy
-from .errors import UnknownPolicyError, did_you_mean
+from .errors import PolicyError, UnknownPolicyError, did_you_mean
 from .facts import parse_on
-from .model import Policy
+from .model import Obligation, Policy
 from .policies import load_policy
 
 
@@ -67,6 +67,45 @@ class Repository:
         day = dt.date.today() if on is None else parse_on(on)
         return evaluate_policy(policy, facts, day, trace=trace)
 
+    def obligations(
+        self,
+        policy_id: str,
+        *,
+        responsible: str | None = None,
+        due_by: dt.date | str | None = None,
+    ) -> list[Obligation]:
+        """The policy's obligations and targets, in the order of the text, filtered."""
+        return select_obligations(self.policy(policy_id), responsible=responsible, due_by=due_by)
+
+
+def select_obligations(
+    policy: Policy, *, responsible: str | None = None, due_by: dt.date | str | None = None
+) -> list[Obligation]:
+    """Obligations naming ``responsible`` (exactly as the text writes it) and due, by their
+    deadline or their target's date, on or before ``due_by``. An item with no date is
+    never due by a date. A name no item lists is an error (with "did you mean")."""
+    items = list(policy.obligations.values())
+    if responsible is not None:
+        known = sorted({name for item in items for name in item.responsible})
+        if responsible not in known:
+            hint = did_you_mean(responsible, known)
+            raise PolicyError(
+                f"no obligation of {policy.id!r} names {responsible!r} as responsible{hint}; "
+                f"named: {', '.join(known) or 'none'}"
+            )
+        items = [item for item in items if responsible in item.responsible]
+    if due_by is not None:
+        day = due_by if isinstance(due_by, dt.date) else _iso_date(due_by, "due_by")
+        items = [item for item in items if (due := item.due()) is not None and due <= day]
+    return items
+
+
+def _iso_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise PolicyError(f"{what}: {text!r} is not a date YYYY-MM-DD") from None
+
 
 @cache
 def _repository(root: Path | None) -> Repository:
@@ -83,6 +122,19 @@ def evaluate(
 ) -> Result:
     """Evaluate one policy for one case; raises a PolicyError subclass on bad input."""
     return _repository(root).evaluate(policy_id, facts, on, trace=trace)
+
+
+def obligations(
+    policy_id: str,
+    *,
+    responsible: str | None = None,
+    due_by: dt.date | str | None = None,
+    root: Path | None = None,
+) -> list[Obligation]:
+    """A policy's obligations and targets (who must do what, by when), optionally only
+    those naming one responsible department or due on or before a date; each item has
+    ``as_dict()``. Raises a PolicyError subclass on bad input."""
+    return _repository(root).obligations(policy_id, responsible=responsible, due_by=due_by)
 
 
 def load(policy_id: str, *, root: Path | None = None) -> Policy:

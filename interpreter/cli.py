@@ -1,4 +1,4 @@
-"""The `policy` command: validate, eval, test, list, coverage.
+"""The `policy` command: validate, eval, test, list, coverage, obligations, docs.
 
 Exit codes: 0 ok; 1 failing tests or unaccounted coverage; 2 bad input (a one-line
 message on stderr naming the file:line:column or the fact at fault, never a traceback);
@@ -61,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("coverage", help="source coverage per document; exit 1 if unaccounted")
     p.add_argument("policy_id", nargs="?")
+
+    p = sub.add_parser(
+        "obligations",
+        help="obligations and targets of a policy: who must do what, by when",
+        description="Obligations and targets of a policy (kind: obligations files): who must "
+        "do what, by when, toward which target, each with its article and verbatim quote.",
+    )
+    p.add_argument("policy_id")
+    p.add_argument(
+        "--responsible", metavar="NAME", help="only items naming NAME (as the text writes it)"
+    )
+    p.add_argument(
+        "--due-by",
+        metavar="DATE",
+        help="only items due (deadline or target date) on or before DATE, YYYY-MM-DD",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON array of the items")
 
     p = sub.add_parser("docs", help="render generated_docs/ from the policy files")
     p.add_argument("--check", action="store_true", help="exit 1 if the committed docs are stale")
@@ -125,9 +142,13 @@ def cmd_validate(repo: Repository, args: argparse.Namespace) -> int:
                 print(f"policy: error: {error}", file=sys.stderr)
             problems += len(exc.errors)
             continue
+        obligations = (
+            f", {len(policy.obligations)} obligations and targets" if policy.obligations else ""
+        )
         print(
             f"ok: {policy.id} ({len(policy.clauses)} clauses, {len(policy.computations)} "
-            f"values, {len(policy.parameters)} parameters, {len(policy.cases)} cases)"
+            f"values, {len(policy.parameters)} parameters, {len(policy.cases)} cases"
+            f"{obligations})"
         )
         for comp in policy.computations.values():
             if comp.table is not None and comp.table.gaps:
@@ -182,6 +203,7 @@ def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
     if args.out or args.errors:
         raise FactError("--out and --errors go with --batch")
     policy = repo.policy(args.policy_id)
+    _computable(policy)
     facts = read_facts(args.facts)
     result = repo.evaluate(args.policy_id, facts, args.on)
     from .contracts import trace_document
@@ -202,6 +224,7 @@ def _eval_batch(repo: Repository, args: argparse.Namespace) -> int:
     if args.explain:
         raise FactError("--explain is for one case (--facts), not --batch")
     policy = repo.policy(args.policy_id)
+    _computable(policy)
     on = dt.date.today() if args.on is None else parse_on(args.on)
     summary = evaluate_file(policy, args.batch, args.out, on, errors_path=args.errors)
     errors = args.errors or args.out.with_name(args.out.name + ".errors.jsonl")
@@ -211,6 +234,15 @@ def _eval_batch(repo: Repository, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if summary.errors else EXIT_OK
+
+
+def _computable(policy: Any) -> None:
+    """An obligations-only policy has nothing to evaluate: say so in one line."""
+    if not policy.outputs:
+        raise PolicyError(
+            f"policy {policy.id!r} has no computable rules (obligations and targets only); "
+            f"see: policy obligations {policy.id}"
+        )
 
 
 def cmd_schema(repo: Repository, args: argparse.Namespace) -> int:
@@ -300,6 +332,42 @@ def cmd_coverage(repo: Repository, args: argparse.Namespace) -> int:
     return EXIT_FAILED if unaccounted else EXIT_OK
 
 
+def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
+    from .api import select_obligations
+
+    policy = repo.policy(args.policy_id)
+    due_by = None
+    if args.due_by is not None:
+        try:
+            due_by = dt.date.fromisoformat(args.due_by)
+        except ValueError:
+            raise PolicyError(f"--due-by: {args.due_by!r} is not a date YYYY-MM-DD") from None
+    items = select_obligations(policy, responsible=args.responsible, due_by=due_by)
+    if args.json:
+        print(json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not policy.obligations:
+        print(f"{policy.id}: no obligations or targets encoded", file=sys.stderr)
+    for item in items:
+        by = item.deadline or (item.target.by if item.target else None)
+        when = f"{by.date.isoformat()} ({by.wording})" if by else "-"
+        target = ""
+        if item.target is not None:
+            t = item.target
+            target = f"\ttarget: {t.metric.zh} {t.bound or ''}{_number(t.value)}{t.unit or ''}"
+        who = "、".join(item.responsible) or "(not named)"
+        print(
+            f"{item.id}\t{who}\t{when}\t{item.duty.zh}\t"
+            f"{item.citation.label or item.citation.article}{target}"
+        )
+    print(f"{len(items)} of {len(policy.obligations)} item(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _number(value: Any) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
 def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
     from .render import run_docs
 
@@ -320,6 +388,7 @@ COMMANDS = {
     "test": cmd_test,
     "list": cmd_list,
     "coverage": cmd_coverage,
+    "obligations": cmd_obligations,
     "docs": cmd_docs,
     "matrix": cmd_matrix,
 }

@@ -282,7 +282,7 @@ def generate(policy: Policy, wanted: tuple[str, ...]) -> GeneratedPlan:
     lines = [
         "def run(f, p):",
         "    try:",
-        *(f"        {line}" for line in body),
+        *(f"        {line}" for line in body or ["pass"]),  # no outputs: an empty plan
         "    except _EvaluationError:",
         "        return None",
         f"    return {{{result}}}",

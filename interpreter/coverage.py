@@ -17,6 +17,8 @@ from .loader import load_yaml
 from .model import Citation, Policy, Text
 from .sources import SourceText, is_descendant
 
+OBLIGATION_PREFIX = "obligation:"  # who cites, in SourceCoverage.cited_by, for an obligation
+
 
 @dataclass(frozen=True)
 class NotComputable:
@@ -78,7 +80,8 @@ def load_manifest(
 
 
 def citations_of(policy: Policy) -> list[tuple[str, Citation]]:
-    """Every citation in a policy, with who makes it (a clause id or 'policy')."""
+    """Every citation in a policy, with who makes it (a clause id, 'policy', or
+    ``obligation:<id>`` for an obligation or target: its article counts as encoded)."""
     found: list[tuple[str, Citation]] = [("policy", policy.in_force.citation)]
     if policy.convention_citation is not None:
         found.append(("policy", policy.convention_citation))
@@ -88,6 +91,11 @@ def citations_of(policy: Policy) -> list[tuple[str, Citation]]:
         found.append((comp.clause, comp.citation))
     for parameter in policy.parameters.values():
         found += [(parameter.clause, v.citation) for v in parameter.values]
+    for item in policy.obligations.values():
+        who = OBLIGATION_PREFIX + item.id
+        found.append((who, item.citation))
+        deadlines = [item.deadline, item.target.by if item.target else None]
+        found += [(who, d.citation) for d in deadlines if d is not None]
     return found
 
 

@@ -148,6 +148,117 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A date a duty is due by (inclusive), with the text's own words for it."""
+
+    date: dt.date
+    wording: str  # as printed, e.g. 年度内, 8月底前
+    citation: Citation  # where the wording stands (the item's own citation by default)
+    note: Interpretation | None = None  # how the wording became a date, unless it is one
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numeric target: the value as printed, its unit and bound word in the quote's words."""
+
+    metric: Text
+    value: Decimal
+    unit: str | None = None
+    bound: str | None = None  # a threshold word of the document's convention, e.g. 以上
+    by: Deadline | None = None
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One duty of the text: who must do what, by when, toward which target. Data only:
+    it decides no individual case and is never evaluated."""
+
+    id: str
+    group: str  # the id of the obligations file it is written in
+    citation: Citation
+    duty: Text
+    responsible: tuple[str, ...]
+    responsible_note: Interpretation | None
+    deadline: Deadline | None
+    target: Target | None
+    category: str | None
+    interpretations: tuple[Interpretation, ...]
+    location: Location
+
+    def notes(self) -> tuple[Interpretation, ...]:
+        """The item's own interpretation notes, then the file's notes it refers to."""
+        found = {n.id: n for n in self.interpretations}
+        refs = [self.responsible_note, self.deadline.note if self.deadline else None]
+        if self.target is not None and self.target.by is not None:
+            refs.append(self.target.by.note)
+        for note in refs:
+            if note is not None:
+                found.setdefault(note.id, note)
+        return tuple(found.values())
+
+    def due(self) -> dt.date | None:
+        """The date the item is due by: its deadline, else its target's date."""
+        if self.deadline is not None:
+            return self.deadline.date
+        if self.target is not None and self.target.by is not None:
+            return self.target.by.date
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        def deadline(d: Deadline | None) -> dict[str, Any] | None:
+            if d is None:
+                return None
+            return {
+                "date": d.date.isoformat(),
+                "wording": d.wording,
+                "article": d.citation.article,
+                "note": d.note.id if d.note else None,
+            }
+
+        target = None
+        if self.target is not None:
+            t = self.target
+            value = t.value
+            target = {
+                "metric": {"zh": t.metric.zh, "en": t.metric.en},
+                "value": int(value) if value == value.to_integral_value() else format(value, "f"),
+                "unit": t.unit,
+                "bound": t.bound,
+                "by": deadline(t.by),
+            }
+        return {
+            "id": self.id,
+            "group": self.group,
+            "duty": {"zh": self.duty.zh, "en": self.duty.en},
+            "responsible": list(self.responsible),
+            "responsible_note": self.responsible_note.id if self.responsible_note else None,
+            "deadline": deadline(self.deadline),
+            "target": target,
+            "category": self.category,
+            "citation": self.citation.as_dict(),
+            "interpretations": [
+                {
+                    "id": i.id,
+                    "topic": {"zh": i.topic.zh, "en": i.topic.en},
+                    "note": {"zh": i.note.zh, "en": i.note.en},
+                }
+                for i in self.notes()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ObligationGroup:
+    """An obligations file (``kind: obligations``): a titled list of duties."""
+
+    id: str
+    title: Text
+    items: tuple[str, ...]  # obligation ids, in the order written
+    interpretations: tuple[Interpretation, ...]
+    file: str
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     on: dt.date | None
@@ -202,6 +313,8 @@ class Policy:
     content_hash: str
     summary: Text | None = None
     not_computable: list = field(default_factory=list)  # coverage.NotComputable entries
+    obligations: dict[str, Obligation] = field(default_factory=dict)
+    obligation_groups: dict[str, ObligationGroup] = field(default_factory=dict)
     _parameter_cache: dict[dt.date, dict[str, ParameterValue]] = field(
         default_factory=dict, repr=False
     )

@@ -30,11 +30,18 @@ import jinja2
 from . import humanize
 from .api import Repository
 from .conventions import BASES
-from .coverage import NotComputable, SourceCoverage, citations_of, load_manifest, source_coverage
+from .coverage import (
+    OBLIGATION_PREFIX,
+    NotComputable,
+    SourceCoverage,
+    citations_of,
+    load_manifest,
+    source_coverage,
+)
 from .errors import PolicyError
 from .files import write_atomic
 from .matrix import LABEL, Matrix, build_matrix
-from .model import Citation, Policy
+from .model import Citation, Deadline, Obligation, Policy, Target
 from .sources import Erratum, SourceError, SourceText, load_errata
 from .testcoverage import PolicyCoverage, case_coverage
 
@@ -138,7 +145,7 @@ def _document(
             doc.errata = load_errata(errata_file, doc.primary)
         except SourceError:
             doc.errata = []
-    if policy is not None:
+    if policy is not None and policy.outputs:  # obligations only: no rules to test or probe
         doc.tests = case_coverage(policy)
         doc.matrix = build_matrix(policy)
     return doc
@@ -268,7 +275,77 @@ def policy_view(doc: Document) -> dict[str, Any]:
         {"word": w, "bound": b, "overridden": w in overridden} for w, b in words.items()
     ]
     view["in_force_link"] = cite_link(doc, policy.in_force.citation, "../")
+    view["obligation_groups"] = obligations_view(doc, policy, order)
     return view
+
+
+# Bound words written after the number (50亩以上); the others go before it (超过50亩).
+_WORDS_AFTER = ("以上", "以下", "以内", "以外", "届满")
+
+
+def target_text(target: Target) -> str:
+    """The target as the document writes it: the value, its unit and the bound word."""
+    value = target.value
+    number = format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    amount = f"{number}{target.unit or ''}"
+    if target.bound is None:
+        return amount
+    return f"{amount}{target.bound}" if target.bound in _WORDS_AFTER else f"{target.bound}{amount}"
+
+
+def _deadline_view(doc: Document, deadline: Deadline | None) -> dict[str, Any] | None:
+    if deadline is None:
+        return None
+    return {
+        "date": deadline.date.isoformat(),
+        "wording": deadline.wording,
+        "link": cite_link(doc, deadline.citation, "../"),
+        "note": deadline.note.id if deadline.note else None,
+    }
+
+
+def obligations_view(doc: Document, policy: Policy, order: dict[str, int]) -> list[dict]:
+    """Obligation files as tables, in the order of the text (by each file's first item)."""
+
+    def place(item: Obligation) -> tuple[int, str]:
+        return order.get(item.citation.article, 10**6), item.id
+
+    groups = []
+    for group in policy.obligation_groups.values():
+        items = [policy.obligations[i] for i in group.items if i in policy.obligations]
+        rows = []
+        notes: list[dict[str, Any]] = []
+        for item in items:
+            target = None
+            if item.target is not None:
+                t = item.target
+                bound = policy.convention.words.get(t.bound) if t.bound else None
+                target = {
+                    "metric": t.metric,
+                    "text": target_text(t),
+                    "operator": bound.operator if bound else None,
+                    "by": _deadline_view(doc, t.by),
+                }
+            rows.append(
+                {
+                    "item": item,
+                    "label": item.citation.label or item.citation.article,
+                    "link": cite_link(doc, item.citation, "../"),
+                    "deadline": _deadline_view(doc, item.deadline),
+                    "target": target,
+                    "responsible_note": item.responsible_note.id if item.responsible_note else None,
+                }
+            )
+            notes += [{"item": item.id, "note": n} for n in item.interpretations]
+        groups.append(
+            {
+                "group": group,
+                "rows": rows,
+                "notes": notes,
+                "first": min((place(i) for i in items), default=(10**6, group.id)),
+            }
+        )
+    return sorted(groups, key=lambda g: g["first"])
 
 
 def cite_link(doc: Document, citation: Citation, prefix: str) -> str:
@@ -371,23 +448,41 @@ def _article_note(
     parts = []
     who = report.cited_by.get(anchor, []) if report else []
     links = []
+    duties, also = [], 0
     for clause in who:
-        if clause == "policy":
+        if clause.startswith(OBLIGATION_PREFIX) and doc.policy is not None:
+            item = doc.policy.obligations.get(clause[len(OBLIGATION_PREFIX) :])
+            if item is None:
+                continue
+            if item.citation.article != anchor:
+                also += 1  # the unit holds the wording of the item's deadline only
+                continue
+            duties.append(
+                f"[{item.duty.zh} `{item.id}`](../policies/{doc.id}.md#obligation-{item.id})"
+            )
+        elif clause == "policy":
             links.append(f"[文件信息 document](../policies/{doc.id}.md#document)")
         elif doc.policy is not None and clause in doc.policy.clauses:
             title = doc.policy.clauses[clause].title.zh
             links.append(f"[{title} `{clause}`](../policies/{doc.id}.md#clause-{clause})")
     if links:
         parts.append("→ 编码于 Encoded in: " + "；".join(links))
-    elif anchor in reasons:
+    if duties:
+        parts.append("→ 义务与目标 Obligations and targets: " + "；".join(duties))
+    if also:
+        parts.append(
+            f"→ 另为 {also} 项义务的期限用语出处 Also the deadline wording of {also} item(s) "
+            f"([义务与目标 obligations](../policies/{doc.id}.md#obligations))"
+        )
+    if not parts and anchor in reasons:
         reason = reasons[anchor]
         parts.append(
             f"→ 不可计算 Not computable（{reason.category}）：{reason.reason.zh} "
             f"[详见 details](../coverage.md#{doc.id})"
         )
-    elif report is not None and report.status.get(anchor) == "container":
+    elif not parts and report is not None and report.status.get(anchor) == "container":
         parts.append("→ 各项分别编码 Items encoded separately")
-    else:
+    elif not parts:
         parts.append("→ 尚未编码 Not yet accounted for")
     if anchor in errata:
         e = errata[anchor]

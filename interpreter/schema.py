@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a file really needs valida
     from jsonschema.exceptions import ValidationError
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
-KINDS = ("policy", "clause", "tests", "errata", "source")
+KINDS = ("policy", "clause", "obligations", "tests", "errata", "source")
 _UNEXPECTED = re.compile(r"\('(.+?)' (?:was|were) unexpected\)")
 
 

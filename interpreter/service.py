@@ -421,14 +421,18 @@ def create_app(
         items = []
         for policy_id in catalog.ids():
             try:
-                items.append({**policy_summary(catalog.get(policy_id)), "status": "ok"})
+                policy = catalog.get(policy_id)
+                summary = {**policy_summary(policy), "obligations": len(policy.obligations)}
+                items.append({**summary, "status": "ok"})
             except Problem as problem:
                 items.append({"id": policy_id, "status": "error", "error": problem.detail})
         return JSONResponse({"policies": items, "engine_version": ENGINE_VERSION})
 
     async def get_policy(request: Request) -> Response:
         policy = catalog.get(request.path_params["id"])
-        return JSONResponse(policy_metadata(policy), headers={HASH_HEADER: policy.content_hash})
+        meta = policy_metadata(policy)
+        meta["obligations"] = [item.as_dict() for item in policy.obligations.values()]
+        return JSONResponse(meta, headers={HASH_HEADER: policy.content_hash})
 
     async def evaluate(request: Request) -> Response:
         policy = catalog.get(request.path_params["id"])
