@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from .compiler import operator_of
-from .engine import Result, evaluate_parsed
+from .engine import Result, evaluate_parsed, to_json
 from .errors import EvaluationError, PolicyError
 from .expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from .functions import ROUNDING
@@ -393,6 +393,68 @@ class ColumnarResult:
             return dt.date.fromordinal(int(_at(v.data, i)) + EPOCH_ORDINAL)
         return self.vocab[int(_at(v.data, i))]
 
+    def json_column(self, name: str) -> list[Any] | None:
+        """Output ``name`` of every row as ``to_json(self.row(i)[name], kind)`` gives it,
+        a column at a time: formatted once per distinct value, money straight from its
+        fen. What it holds at a row of ``scalar`` is unspecified (see ``row``). None when
+        the value has no quick form here (a quotient, a date out of range, ...): the
+        caller then goes row by row, as ``row`` and ``to_json`` do."""
+        val, kind, n = self.outputs[name], self.kinds[name], self.n
+        live = np.ones(n, dtype=bool)
+        if self.scalar:
+            live[np.fromiter(self.scalar, dtype=np.int64, count=len(self.scalar))] = False
+        v = val.v
+        if v is not None and val.null is not False:
+            live &= ~np.broadcast_to(np.asarray(val.null, dtype=bool), (n,))
+        out = np.full(n, None, dtype=object)
+        if v is None or not live.any():
+            return out.tolist()
+        if isinstance(v, Rat) or not isinstance(v, Num | Bool | Date | Cat):
+            return None
+        data = v.data
+        if not isinstance(data, np.ndarray) or data.ndim == 0:  # one value for every row
+            try:
+                one = to_json(self._value(Val(v), 0, kind), kind)
+            except (ArithmeticError, ValueError, IndexError, OverflowError):
+                return None
+            if not isinstance(one, str | int | None):  # a bool is an int
+                return None
+            out[live] = one
+            return out.tolist()
+        data = np.broadcast_to(data, (n,))[live]
+        if isinstance(v, Bool):
+            out[live] = data.astype(bool).tolist()
+            return out.tolist()
+        if data.dtype.kind not in "iu":
+            return None
+        if isinstance(v, Date):
+            low, high = 1 - EPOCH_ORDINAL, dt.date.max.toordinal() - EPOCH_ORDINAL
+            if data.min() < low or data.max() > high:
+                return None
+        if isinstance(v, Cat) and (data.min() < -len(self.vocab) or data.max() >= len(self.vocab)):
+            return None
+        uniques, inverse = np.unique(data, return_inverse=True)
+        keys = uniques.tolist()
+        if isinstance(v, Num):
+            if kind == "money" and v.scale == 2:
+                texts: list[Any] = fen_texts(uniques)
+            elif kind != "money" and v.scale == 0:
+                texts = keys  # to_json(Decimal(x)) is int x
+            else:
+                try:
+                    texts = [
+                        to_json(Decimal(x).scaleb(-v.scale) if v.scale else Decimal(x), kind)
+                        for x in keys
+                    ]
+                except ArithmeticError:
+                    return None
+        elif isinstance(v, Date):
+            texts = [dt.date.fromordinal(x + EPOCH_ORDINAL).isoformat() for x in keys]
+        else:
+            texts = [self.vocab[x] for x in keys]
+        out[live] = np.fromiter(texts, dtype=object, count=len(texts))[inverse.reshape(-1)]
+        return out.tolist()
+
     def fen(self, name: str) -> np.ndarray:
         """A money output as int64 fen for every row (rows done by the scalar engine
         filled in; a row with an error or a null gives 0: see ``null_mask``/``scalar``)."""
@@ -405,6 +467,29 @@ class ColumnarResult:
             x = None if isinstance(done, PolicyError) else done.outputs.get(name)
             out[i] = 0 if x is None else int(x.scaleb(2))
         return out
+
+
+def fen_text(x: int) -> str:
+    """A whole number of fen as money text: ``to_json(Decimal(x).scaleb(-2), "money")``."""
+    whole, cents = divmod(-x if x < 0 else x, 100)
+    return f"-{whole}.{cents:02d}" if x < 0 else f"{whole}.{cents:02d}"
+
+
+_CENTS = np.array([f"{c:02d}" for c in range(100)])
+
+
+def fen_texts(fen: np.ndarray) -> list[str]:
+    """``fen_text`` of each of an int64 array, with numpy's string functions."""
+    magnitude = np.abs(fen)
+    if fen.size and fen.min() < -(2**63) + 1:  # abs overflows: text by text
+        return [fen_text(x) for x in fen.tolist()]
+    text = np.strings.add(
+        np.strings.add((magnitude // 100).astype(str), "."), _CENTS[magnitude % 100]
+    )
+    negative = fen < 0
+    if negative.any():
+        text = np.where(negative, np.strings.add("-", text), text)
+    return text.tolist()
 
 
 def _last_reads(policy: Policy, order: Sequence[str], keep: Sequence[str]) -> list[tuple[str, ...]]:
@@ -519,7 +604,10 @@ class ColumnarPlan:
         sent to the scalar engine (default: rebuilt from the columns)."""
         policy = self.policy
         policy.check_in_force(on)
-        n = len(next(iter(columns.values())).data) if columns else 0
+        if columns:
+            n = len(next(iter(columns.values())).data)
+        else:  # a policy with no facts (obligations only): the mask still counts the rows
+            n = 0 if to_scalar is None else len(to_scalar)
         ctx = Context(n, {}, dict(self.base_vocab))
         for name in policy.facts:
             ctx.values[name] = self._input(ctx, columns[name])

@@ -7,8 +7,11 @@ exact (Decimal, whole cents); dates are ISO dates; enums must be one of their va
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from .errors import FactError, did_you_mean
@@ -115,6 +118,81 @@ def _date(fact: Fact, value: Any) -> dt.date:
 
 def _bad_date(fact: Fact, value: Any) -> dt.date:
     raise FactError(f"must be a date YYYY-MM-DD, got {value!r}", fact.name)
+
+
+# ------------------------------------------------------------------ quick paths
+#
+# For a batch of millions of rows: the common, well-formed value read without building a
+# Decimal. A quick reader accepts only text that ``parse_value`` accepts, with the same
+# value; for anything else it answers None and the caller asks ``parse_value``, so every
+# error (and its message) is the one a single evaluation gives.
+
+_PLAIN_NUMBER = {
+    # kind -> plain decimal text (ASCII digits, no exponent, no sign but "-") within the
+    # digit limits: at most MAX_DIGITS before the point, and the kind's decimals after it
+    "money": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,2}}))?"),
+    "integer": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})()"),
+    "number": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,{MAX_DECIMALS}}}))?"),
+}
+
+
+class QuickNumber:
+    """Reads a numeric fact's plain text as ``(coefficient, exponent)`` (the value is
+    coefficient * 10**exponent, as ``Decimal(text).as_tuple()`` has it), bounds checked;
+    None when ``parse_value`` must decide."""
+
+    def __init__(self, fact: Fact) -> None:
+        self.fact = fact
+        self.match = _PLAIN_NUMBER[fact.type.kind].fullmatch
+        self.limits: dict[int, tuple[int | None, int | None, int | None]] = {}
+
+    def __call__(self, text: str) -> tuple[int, int] | None:
+        m = self.match(text)
+        if m is None:
+            return None
+        sign, whole, frac = m.groups()
+        coef = int(whole + frac) if frac else int(whole)
+        if sign:
+            coef = -coef
+        exp = -len(frac) if frac else 0
+        lo, above, hi = self.limits_at(exp)
+        if (lo is not None and coef < lo) or (above is not None and coef <= above):
+            return None
+        if hi is not None and coef > hi:
+            return None
+        return coef, exp
+
+    def limits_at(self, exp: int) -> tuple[int | None, int | None, int | None]:
+        """The bounds as whole coefficients at this exponent (exactly: a coefficient c
+        is at least m iff c >= ceil(m * 10**-exp), and so on): c >= lo, c > above,
+        c <= hi."""
+        limits = self.limits.get(exp)
+        if limits is None:
+            limits = self.limits[exp] = self._limits(exp)
+        return limits
+
+    def _limits(self, exp: int) -> tuple[int | None, int | None, int | None]:
+        f = self.fact
+        scale = Fraction(10) ** -exp
+
+        def at(bound: Any, rounding: Any) -> int | None:
+            return None if bound is None else rounding(Fraction(bound) * scale)
+
+        return (
+            at(f.minimum, math.ceil),
+            at(f.exclusive_minimum, math.floor),
+            at(f.maximum, math.floor),
+        )
+
+
+def quick_date(text: str) -> dt.date | None:
+    """A date fact's text as ``parse_value`` reads it; None when it would refuse it."""
+    if len(text) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def parse_on(value: Any) -> dt.date:
