@@ -47,6 +47,9 @@ def parse_facts(policy: Policy, raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+_ONE = Decimal(1)
+
+
 def parse_value(fact: Fact, value: Any) -> Any:
     kind = fact.type.kind
     if kind in ("money", "number", "integer"):
@@ -87,8 +90,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
     if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
         raise FactError(f"has more than {MAX_DECIMALS} decimal places", fact.name)
     kind = fact.type.kind
-    if kind == "integer" and number != number.to_integral_value():
-        raise FactError(f"must be a whole number, got {value!r}", fact.name)
+    if kind == "integer":
+        if number != number.to_integral_value():
+            raise FactError(f"must be a whole number, got {value!r}", fact.name)
+        number = number.quantize(_ONE)  # 2020.00 and 1E+2 are the integers 2020 and 100
     if kind == "money" and number != number.quantize(CENT):
         raise FactError(f"money has at most two decimals (fen), got {value!r}", fact.name)
     return number

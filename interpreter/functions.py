@@ -140,9 +140,18 @@ def full_months(start: dt.date, end: dt.date) -> int:
     return months
 
 
+def add_days(day: dt.date, days: int) -> dt.date:
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        raise _beyond_calendar(day, f"{days} day(s)") from None
+
+
 def add_months(day: dt.date, months: int, mode: str | None = None) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise _beyond_calendar(day, f"{months} month(s)")
     last = calendar.monthrange(year, month + 1)[1]
     if day.day > last:
         if mode != "clip":
@@ -152,6 +161,14 @@ def add_months(day: dt.date, months: int, mode: str | None = None) -> dt.date:
             )
         return dt.date(year, month + 1, last)
     return dt.date(year, month + 1, day.day)
+
+
+def _beyond_calendar(day: dt.date, added: str) -> EvaluationError:
+    """A date past year 9999 (or before year 1) is bad input, not a crash of the batch."""
+    return EvaluationError(
+        f"{day.isoformat()} plus {added} falls outside the years "
+        f"{dt.MINYEAR}-{dt.MAXYEAR} that dates can have"
+    )
 
 
 def start_of_month(day: dt.date) -> dt.date:
@@ -260,7 +277,7 @@ FUNCTIONS: dict[str, Function] = {
             2,
             2,
             _date_plus,
-            lambda d, n: d + dt.timedelta(days=int(n)),
+            lambda d, n: add_days(d, int(n)),
             "加若干日",
             "the date a number of days later",
         ),

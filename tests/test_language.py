@@ -194,3 +194,19 @@ def test_month_edges() -> None:
     assert run("end_of_month(d)", {"d": dt.date(2024, 2, 10)}, types) == dt.date(2024, 2, 29)
     assert run("end_of_month(d)", {"d": dt.date(2021, 2, 10)}, types) == dt.date(2021, 2, 28)
     assert run("start_of_month(d)", {"d": dt.date(2021, 10, 31)}, types) == dt.date(2021, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("expr", "day"),
+    [
+        ("add_days(d, 1)", dt.date(9999, 12, 31)),
+        ("add_days(d, -1)", dt.date(1, 1, 1)),
+        ("add_months(d, 1)", dt.date(9999, 12, 1)),
+        ("add_years(d, -1)", dt.date(1, 6, 1)),
+    ],
+)
+def test_date_arithmetic_past_the_calendar_is_an_evaluation_error(expr: str, day: dt.date) -> None:
+    """A batch row with such a date is rejected with a reason, not a crash of the batch."""
+    with pytest.raises(EvaluationError, match="falls outside the years 1-9999"):
+        run(expr, {"d": day}, {"d": Type("date")})
+    assert run("add_days(d, 0)", {"d": day}, {"d": Type("date")}) == day

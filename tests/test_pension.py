@@ -130,3 +130,20 @@ def test_a_wrong_expectation_fails() -> None:
     result = run_case(policy, wrong)
     assert not result.passed
     assert "expected '16.00', got '15.00'" in result.problems[0]
+
+
+@pytest.mark.parametrize("written", ["2020", "2020.00", "2.02E+3", 2020, 2020.0])
+def test_an_integer_fact_is_the_same_integer_however_written(base_facts: dict, written) -> None:
+    """2020.00 for a year is accepted as 2020, and shown and counted as 2020 (a batch's
+    integer column would otherwise receive "2020.00")."""
+    facts = {
+        **base_facts,
+        "pension_start_date": "2021-01-01",  # after the cut-off: the base year is read
+        "retirement_approved_date": "2020-12-15",
+        "pension_base_year": written,
+    }
+    result = evaluate(PENSION, facts, on="2021-01-01")
+    step = next(s for s in result.steps if "pension_base_year" in s.inputs)
+    assert step.as_dict()["inputs"]["pension_base_year"] == 2020
+    assert str(step.inputs["pension_base_year"]) == "2020"
+    assert result.outputs["eligible"] is True  # 2020年12月 retirement on the 2020 base
