@@ -178,3 +178,10 @@ def loads_json(text: str) -> Any:
     return json.loads(
         text, parse_float=Decimal, object_pairs_hook=no_duplicates, parse_constant=constant
     )
+
+
+def value_at(data: Any, path: tuple) -> Any:
+    """The value at a path of keys and indices in loaded YAML (a Document's ``data``)."""
+    for part in path:
+        data = data[part]
+    return data

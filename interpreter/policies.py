@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,29 +21,25 @@ from .conventions import Convention, convention_from
 from .coverage import citations_of, conflicts, load_manifest, source_coverage
 from .errors import Location, PolicyError, PolicyFileError, ValidationErrors, did_you_mean
 from .expressions import ExpressionError, If, Literal, Node, names, number_literal, parse
-from .loader import Document, load_yaml
+from .loader import Document, load_yaml, value_at
 from .model import (
     Case,
     Citation,
     Clause,
     Computation,
-    Deadline,
     DocumentInfo,
     Fact,
     InForce,
     Interpretation,
-    Obligation,
-    ObligationGroup,
     Output,
     Parameter,
     ParameterValue,
     Policy,
     Row,
     Table,
-    Target,
-    Text,
 )
-from .sources import SourceError, SourceText, load_errata, load_source, normalize_quote
+from .obligations import ObligationChecks, text_of
+from .sources import SourceError, SourceText, load_errata, load_source
 from .tables import (
     Cell,
     TableError,
@@ -85,15 +80,7 @@ def content_hash(files: list[Path], base: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _text(data: dict) -> Text:
-    return Text(data["zh"], data["en"])
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-class _Builder:
+class _Builder(ObligationChecks):
     def __init__(self, directory: Path, display_root: Path) -> None:
         self.dir = directory
         self.display_root = display_root
@@ -192,14 +179,14 @@ class _Builder:
         policy = Policy(
             id=data["id"],
             root=self.dir,
-            title=_text(data["title"]),
-            summary=_text(data["summary"]) if "summary" in data else None,
+            title=text_of(data["title"]),
+            summary=text_of(data["summary"]) if "summary" in data else None,
             document=DocumentInfo(
                 doc_info["number"],
                 doc_info["title"],
                 tuple(doc_info["issuers"]),
-                _date(doc_info["signed"]),
-                _date(doc_info["published"]),
+                dt.date.fromisoformat(doc_info["signed"]),
+                dt.date.fromisoformat(doc_info["published"]),
             ),
             in_force=in_force,
             convention=self.convention,
@@ -269,7 +256,7 @@ class _Builder:
                     )
 
     def _citation(self, doc: Document, path: tuple) -> Citation:
-        raw = _get(doc.data, path)
+        raw = value_at(doc.data, path)
         citation = Citation(raw["document"], raw["article"], raw["quote"])
         cited, problems = check_citation(
             citation, self.sources, lambda key: doc.at((*path, key) if key else path)
@@ -332,7 +319,7 @@ class _Builder:
             facts[name] = Fact(
                 name,
                 t,
-                _text(spec["description"]),
+                text_of(spec["description"]),
                 required,
                 default,
                 spec.get("minimum"),
@@ -346,7 +333,7 @@ class _Builder:
         """A value written in YAML (parameter value, default) as the runtime representation."""
         try:
             if t.kind == "date":
-                return _date(str(raw))
+                return dt.date.fromisoformat(str(raw))
             if t.numeric:
                 if isinstance(raw, bool):
                     raise ValueError
@@ -381,7 +368,7 @@ class _Builder:
                 where = doc.at((*base, "values", i, "value"))
                 value = self._literal_value(entry["value"], t, where)
                 citation = self._citation(doc, (*base, "values", i, "citation"))
-                values.append(ParameterValue(_date(entry["from"]), value, citation))
+                values.append(ParameterValue(dt.date.fromisoformat(entry["from"]), value, citation))
             starts = [v.start for v in values]
             if starts != sorted(set(starts)):
                 self.errors.append(
@@ -391,7 +378,7 @@ class _Builder:
                     )
                 )
             out[name] = Parameter(
-                name, t, _text(spec["description"]), tuple(values), clause_id, spec.get("unit")
+                name, t, text_of(spec["description"]), tuple(values), clause_id, spec.get("unit")
             )
         return out
 
@@ -436,7 +423,7 @@ class _Builder:
                 names_here.append(name)
         return Clause(
             id=data["id"],
-            title=_text(data["title"]),
+            title=text_of(data["title"]),
             kind=data.get("kind", "rule"),
             citation=citation,
             parameters=tuple(data.get("parameters") or ()),
@@ -446,7 +433,7 @@ class _Builder:
         )
 
     def _interpretations(self, items: list[dict]) -> list[Interpretation]:
-        return [Interpretation(i["id"], _text(i["topic"]), _text(i["note"])) for i in items]
+        return [Interpretation(i["id"], text_of(i["topic"]), text_of(i["note"])) for i in items]
 
     def _nullable(self) -> frozenset[str]:
         return frozenset(n for n, t in self.types.items() if t.nullable)
@@ -479,7 +466,7 @@ class _Builder:
         comp = Computation(
             name,
             t,
-            _text(spec["description"]),
+            text_of(spec["description"]),
             doc.data["id"],
             citation,
             spec.get("expr", ""),
@@ -707,215 +694,6 @@ class _Builder:
         for name in computations:
             visit(name, [])
 
-    # -- obligations and targets -------------------------------------------------------
-    def _obligations(
-        self, docs: list[Document], clauses: dict[str, Clause]
-    ) -> tuple[dict[str, Obligation], dict[str, ObligationGroup]]:
-        """Obligation files: data, not rules. Everything must trace to the quote: each
-        department, bound word, unit and number stands in it, each deadline's wording too,
-        and a wording that is not a calendar date names the note that dates it."""
-        obligations: dict[str, Obligation] = {}
-        groups: dict[str, ObligationGroup] = {}
-        for doc in docs:
-            data = doc.data
-            stem = Path(doc.file).stem
-            if data["id"] != stem:
-                self.errors.append(
-                    PolicyFileError(
-                        f"obligations id {data['id']!r} differs from its file name {stem!r}",
-                        doc.at(("id",)),
-                    )
-                )
-            if data["id"] in clauses or data["id"] in groups:
-                self.errors.append(
-                    PolicyFileError(f"clause id {data['id']!r} is used twice", doc.at(("id",)))
-                )
-            shared = tuple(self._interpretations(data.get("interpretations", [])))
-            self._unique_notes(doc, ("interpretations",), shared)
-            ids = []
-            for i, spec in enumerate(data["items"]):
-                item = self._obligation(doc, ("items", i), spec, shared)
-                if item.id in obligations:
-                    self.errors.append(
-                        PolicyFileError(
-                            f"obligation id {item.id!r} is used twice (first at "
-                            f"{obligations[item.id].location.file}:"
-                            f"{obligations[item.id].location.line})",
-                            doc.at(("items", i, "id")),
-                        )
-                    )
-                    continue
-                obligations[item.id] = item
-                ids.append(item.id)
-            groups[data["id"]] = ObligationGroup(
-                data["id"], _text(data["title"]), tuple(ids), shared, doc.file
-            )
-        return dict(sorted(obligations.items(), key=lambda kv: self._place(kv[1]))), groups
-
-    def _place(self, item: Obligation) -> tuple[int, int]:
-        """Where an item's article stands: documents in order, then anchors in the text."""
-        documents = list(self.sources)
-        source = self.sources.get(item.citation.document)
-        if source is None or item.citation.article not in source.anchors:
-            return len(documents), 0
-        anchors = list(source.anchors)
-        return documents.index(item.citation.document), anchors.index(item.citation.article)
-
-    def _unique_notes(self, doc: Document, path: tuple, notes: tuple[Interpretation, ...]) -> None:
-        seen: set[str] = set()
-        for j, note in enumerate(notes):
-            if note.id in seen:
-                self.errors.append(
-                    PolicyFileError(
-                        f"interpretation id {note.id!r} is used twice", doc.at((*path, j, "id"))
-                    )
-                )
-            seen.add(note.id)
-
-    def _obligation(
-        self, doc: Document, base: tuple, spec: dict, shared: tuple[Interpretation, ...]
-    ) -> Obligation:
-        citation = self._citation(doc, (*base, "citation"))
-        own = tuple(self._interpretations(spec.get("interpretations", [])))
-        self._unique_notes(doc, (*base, "interpretations"), own)
-        notes = {n.id: n for n in shared} | {n.id: n for n in own}
-        quote = normalize_quote(citation.quote)
-        responsible = tuple(spec["responsible"])
-        for j, name in enumerate(responsible):
-            if normalize_quote(name) not in quote:
-                self.errors.append(
-                    PolicyFileError(
-                        f"responsible {name!r} does not occur in the quote of "
-                        f"{citation.article}: name departments as the text writes them",
-                        doc.at((*base, "responsible", j)),
-                    )
-                )
-        responsible_note = None
-        if "responsible_note" in spec:
-            responsible_note = self._note(doc, (*base, "responsible_note"), notes)
-        elif not responsible:
-            self.errors.append(
-                PolicyFileError(
-                    "no one is responsible: if the text names no department, say so in an "
-                    "interpretation note and name it in responsible_note",
-                    doc.at((*base, "responsible")),
-                )
-            )
-        deadline = None
-        if "deadline" in spec:
-            deadline = self._deadline(doc, (*base, "deadline"), citation, notes)
-        target = None
-        if "target" in spec:
-            target = self._target(doc, (*base, "target"), citation, notes)
-        return Obligation(
-            id=spec["id"],
-            group=doc.data["id"],
-            citation=citation,
-            duty=_text(spec["duty"]),
-            responsible=responsible,
-            responsible_note=responsible_note,
-            deadline=deadline,
-            target=target,
-            category=spec.get("category"),
-            interpretations=own,
-            location=doc.at(base),
-        )
-
-    def _note(
-        self, doc: Document, path: tuple, notes: dict[str, Interpretation]
-    ) -> Interpretation | None:
-        name = _get(doc.data, path)
-        if name not in notes:
-            hint = did_you_mean(name, notes)
-            known = ", ".join(notes) or "none"
-            self.errors.append(
-                PolicyFileError(
-                    f"no interpretation {name!r} on this item or its file{hint}; known: {known}",
-                    doc.at(path),
-                )
-            )
-            return None
-        return notes[name]
-
-    def _deadline(
-        self, doc: Document, path: tuple, citation: Citation, notes: dict[str, Interpretation]
-    ) -> Deadline:
-        spec = _get(doc.data, path)
-        day = _date(spec["date"])
-        where = citation
-        if "citation" in spec:
-            where = self._citation(doc, (*path, "citation"))
-        wording = spec["wording"]
-        if normalize_quote(wording) not in normalize_quote(where.quote):
-            self.errors.append(
-                PolicyFileError(
-                    f"deadline wording {wording!r} does not occur in the quote of {where.article}",
-                    doc.at((*path, "wording")),
-                )
-            )
-        printed = _calendar_date(wording)
-        if printed is not None and printed != day:
-            self.errors.append(
-                PolicyFileError(
-                    f"deadline {day.isoformat()} differs from the date the text prints "
-                    f"({wording!r} is {printed.isoformat()})",
-                    doc.at((*path, "date")),
-                )
-            )
-        note = None
-        if "note" in spec:
-            note = self._note(doc, (*path, "note"), notes)
-        elif printed is None:
-            self.errors.append(
-                PolicyFileError(
-                    f"deadline wording {wording!r} is not a calendar date: add an "
-                    f"interpretation note saying why it means {day.isoformat()} and name it "
-                    "in 'note'",
-                    doc.at(path),
-                )
-            )
-        return Deadline(day, wording, where, note)
-
-    def _target(
-        self, doc: Document, path: tuple, citation: Citation, notes: dict[str, Interpretation]
-    ) -> Target:
-        spec = _get(doc.data, path)
-        quote = normalize_quote(citation.quote)
-        value = Decimal(spec["value"])
-        written = format(value.normalize(), "f") if value == value.to_integral_value() else None
-        candidates = {format(value, "f"), written or format(value, "f")}
-        if not any(c in quote for c in candidates):
-            self.errors.append(
-                PolicyFileError(
-                    f"target value {spec['value']} does not occur in the quote of "
-                    f"{citation.article}",
-                    doc.at((*path, "value")),
-                )
-            )
-        for key in ("unit", "bound"):
-            if key in spec and normalize_quote(spec[key]) not in quote:
-                self.errors.append(
-                    PolicyFileError(
-                        f"target {key} {spec[key]!r} does not occur in the quote of "
-                        f"{citation.article}",
-                        doc.at((*path, key)),
-                    )
-                )
-        bound = spec.get("bound")
-        if bound is not None and bound not in self.convention.words:
-            hint = did_you_mean(bound, self.convention.words)
-            self.errors.append(
-                PolicyFileError(
-                    f"target bound {bound!r} is not a threshold word of this document's "
-                    f"convention{hint}",
-                    doc.at((*path, "bound")),
-                )
-            )
-        by = None
-        if "by" in spec:
-            by = self._deadline(doc, (*path, "by"), citation, notes)
-        return Target(_text(spec["metric"]), value, spec.get("unit"), bound, by)
-
     # -- policy-level ------------------------------------------------------------------
     def _outputs(self, doc: Document, computations: dict[str, Computation]) -> dict[str, Output]:
         outputs = {}
@@ -938,13 +716,13 @@ class _Builder:
                         where,
                     )
                 )
-            outputs[name] = Output(name, t, _text(spec["description"]), spec.get("unit"))
+            outputs[name] = Output(name, t, text_of(spec["description"]), spec.get("unit"))
         return outputs
 
     def _in_force(self, doc: Document) -> InForce:
         spec = doc.data["in_force"]
-        start = _date(spec["from"])
-        until = _date(spec["until"]) if spec["until"] else None
+        start = dt.date.fromisoformat(spec["from"])
+        until = dt.date.fromisoformat(spec["until"]) if spec["until"] else None
         if until is not None and until < start:
             self.errors.append(
                 PolicyFileError(
@@ -953,7 +731,7 @@ class _Builder:
                 )
             )
         for key in ("signed", "published"):
-            _date(doc.data["document"][key])
+            dt.date.fromisoformat(doc.data["document"][key])
         return InForce(start, until, self._citation(doc, ("in_force", "citation")))
 
     def _cases(
@@ -974,7 +752,7 @@ class _Builder:
                 self.errors.append(
                     PolicyFileError(f"unknown clause {clause!r}{hint}", doc.at(("clause",)))
                 )
-            file_on = _date(data["on"]) if "on" in data else None
+            file_on = dt.date.fromisoformat(data["on"]) if "on" in data else None
             common = data.get("common_facts") or {}
             self._known(common, facts, doc, ("common_facts",), "fact")
             for i, spec in enumerate(data["cases"]):
@@ -993,7 +771,7 @@ class _Builder:
                             "a case needs exactly one of 'expect' or 'expect_error'", doc.at(base)
                         )
                     )
-                on = _date(spec["on"]) if "on" in spec else file_on
+                on = dt.date.fromisoformat(spec["on"]) if "on" in spec else file_on
                 cases.append(
                     Case(
                         spec["name"],
@@ -1018,20 +796,6 @@ class _Builder:
                 )
 
 
-_CALENDAR_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日(?:前|之前|以前)?$")
-
-
-def _calendar_date(wording: str) -> dt.date | None:
-    """``2021年12月31日(前)`` is a calendar date; 年度内, 8月底前 and 适时 are not."""
-    match = _CALENDAR_DATE.match(normalize_quote(wording))
-    if match is None:
-        return None
-    try:
-        return dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return None
-
-
 def _result_literals(node: Node) -> list[Literal]:
     """The literals an expression can return as its value (through if/then/else)."""
     if isinstance(node, Literal):
@@ -1039,12 +803,6 @@ def _result_literals(node: Node) -> list[Literal]:
     if isinstance(node, If):
         return _result_literals(node.then) + _result_literals(node.otherwise)
     return []
-
-
-def _get(data: Any, path: tuple) -> Any:
-    for part in path:
-        data = data[part]
-    return data
 
 
 def _caret(source: str, pos: int) -> str:
@@ -1058,7 +816,7 @@ def _expr_location(doc: Document, path: tuple, pos: int) -> Location:
     loc = doc.at(path)
     if not loc.line:
         return loc
-    expression = _get(doc.data, path)
+    expression = value_at(doc.data, path)
     before = str(expression)[:pos]
     if "\n" not in before and "\n" not in str(expression):
         return Location(loc.file, loc.line, loc.column + pos, loc.path)
