@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import Repository
-from .errors import FactError, PolicyError, ValidationErrors
+from .errors import FactError, PolicyError, UnknownPolicyError, ValidationErrors, did_you_mean
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -115,18 +115,30 @@ def _ids(repo: Repository, policy_id: str | None) -> list[str]:
     return [policy_id]
 
 
+def _policy_folder(repo: Repository, given: Path) -> Path:
+    """A policy id, its folder, or any file inside it (a clause, a test file)."""
+    path = given if given.exists() else repo.root / given
+    if not path.exists():
+        hint = did_you_mean(str(given), repo.ids())
+        raise UnknownPolicyError(f"{given}: no such file, folder or policy id{hint}")
+    folder = path.resolve()
+    if folder.is_file():
+        folder = folder.parent
+    while folder != folder.parent and not (folder / "source.md").is_file():
+        folder = folder.parent
+    if not (folder / "source.md").is_file():
+        raise PolicyError(f"{given}: not inside a policy folder (one with a source.md)")
+    return folder
+
+
 def cmd_validate(repo: Repository, args: argparse.Namespace) -> int:
     from .sourcecheck import check_source_folder
 
-    folders = [p.resolve() for p in args.paths] or sorted(
+    folders = [_policy_folder(repo, p) for p in args.paths] or sorted(
         p for p in repo.root.iterdir() if p.is_dir() and (p / "source.md").is_file()
     )
     problems = 0
     for folder in folders:
-        if folder.is_file():
-            folder = folder.parent
-        while folder != folder.parent and not (folder / "source.md").is_file():
-            folder = folder.parent  # a clause or test file: validate its policy
         if not (folder / "policy.yaml").is_file():
             errors = check_source_folder(folder, repo.root.parent)
             for error in errors:

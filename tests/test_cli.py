@@ -120,3 +120,16 @@ def test_validate_ok() -> None:
     proc = policy_cli("validate", str(POLICIES / PENSION))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"ok: {PENSION}")
+
+
+def test_validate_takes_a_policy_id_a_folder_or_a_file_inside_one(tmp_path: Path) -> None:
+    by_id = policy_cli("validate", "pension-adjustment-2021")
+    assert by_id.returncode == 0 and by_id.stdout.startswith("ok: pension-adjustment-2021 (")
+    inside = policy_cli("validate", "policies/pension-adjustment-2021/clauses/flat.yaml")
+    assert inside.returncode == 0 and inside.stdout.startswith("ok: pension-adjustment-2021 (")
+    misspelt = policy_cli("validate", "pension-adjustmnt-2021")
+    assert misspelt.returncode == 2
+    assert "did you mean 'pension-adjustment-2021'" in misspelt.stderr
+    assert len(misspelt.stderr.strip().splitlines()) == 1
+    outside = policy_cli("validate", str(tmp_path))
+    assert outside.returncode == 2 and "not inside a policy folder" in outside.stderr
