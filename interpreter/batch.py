@@ -453,6 +453,46 @@ def _parquet_out(value: Any, kind: str | None) -> Any:
 # ----------------------------------------------------------------------- running
 
 
+@dataclass
+class _Run:
+    """What every stage of one batch shares: the policy and date, the outputs and their
+    kinds, where accepted rows go, where rejected rows go, and the running counts."""
+
+    policy: Policy
+    on: dt.date
+    outputs: list[str]
+    kinds: dict[str, str]
+    writer: _Writer
+    reject: Callable[[RowError], None]
+    summary: BatchSummary
+
+    def write_rows(
+        self,
+        rows: Sequence[tuple[int, int | None]],
+        results: Sequence[dict[str, Any] | PolicyError],
+    ) -> None:
+        for (number, line), result in zip(rows, results, strict=True):
+            record = self.record(number, line, result)
+            if record is not None:
+                self.summary.ok += 1
+                self.writer.write(record)
+
+    def record(
+        self, number: int, line: int | None, result: dict[str, Any] | PolicyError
+    ) -> dict[str, Any] | None:
+        """One row's output record, or None when the row is rejected."""
+        if isinstance(result, PolicyError):
+            field_name = getattr(result, "fact", None)
+            self.reject(RowError(number, line, field_name, result.message))
+            return None
+        try:
+            kinds = self.kinds
+            return {"row": number, **{k: to_json(result[k], kinds[k]) for k in self.outputs}}
+        except ArithmeticError as exc:  # an output beyond Decimal's 28 digits
+            self.reject(RowError(number, line, None, _too_large(exc).message))
+            return None
+
+
 def evaluate_file(
     policy: Policy,
     source: Path,
@@ -490,10 +530,11 @@ def evaluate_file(
                 pending.clear()
 
             plan = _columnar_plan(policy) if columnar else None
+            batch = _Run(policy, on, outputs, kinds, writer, reject, summary)
             if plan is not None and _Codec.supports(policy):
-                run = _by_column(policy, plan, source, on, outputs, kinds, writer, reject, summary)
+                run = _by_column(batch, plan, source)
             else:
-                run = _by_row(policy, source, on, outputs, kinds, writer, reject, summary, columnar)
+                run = _by_row(batch, source, columnar)
             for _ in run:  # after each chunk
                 flush_errors()
                 bar(summary.rows)
@@ -503,19 +544,10 @@ def evaluate_file(
     return summary
 
 
-def _by_row(
-    policy: Policy,
-    source: Path,
-    on: dt.date,
-    outputs: list[str],
-    kinds: dict[str, str],
-    writer: _Writer,
-    reject: Callable[[RowError], None],
-    summary: BatchSummary,
-    columnar: bool,
-) -> Iterator[None]:
+def _by_row(batch: _Run, source: Path, columnar: bool) -> Iterator[None]:
     """Row by row: each row's facts parsed into a dict, chunks evaluated (the path when
     numpy is absent, and the reference the columnar path must equal)."""
+    policy, summary, reject = batch.policy, batch.summary, batch.reject
     chunk: list[tuple[int, int | None, dict[str, Any]]] = []
     for number, line, raw in read_rows(policy, source):
         summary.rows += 1
@@ -529,64 +561,20 @@ def _by_row(
         except ArithmeticError as exc:  # a number beyond Decimal's 28 digits
             reject(RowError(number, line, None, _too_large(exc).message))
         if len(chunk) >= CHUNK:
-            _run_chunk(policy, chunk, on, outputs, kinds, writer, reject, summary, columnar)
+            _run_chunk(batch, chunk, columnar)
             yield
             chunk = []
-    _run_chunk(policy, chunk, on, outputs, kinds, writer, reject, summary, columnar)
+    _run_chunk(batch, chunk, columnar)
 
 
 def _run_chunk(
-    policy: Policy,
-    chunk: list[tuple[int, int | None, dict[str, Any]]],
-    on: dt.date,
-    outputs: list[str],
-    kinds: dict[str, str],
-    writer: _Writer,
-    reject: Callable[[RowError], None],
-    summary: BatchSummary,
-    columnar: bool,
+    batch: _Run, chunk: list[tuple[int, int | None, dict[str, Any]]], columnar: bool
 ) -> None:
     if not chunk:
         return
-    results, scalar = evaluate_parsed_rows(policy, [c[2] for c in chunk], on, columnar)
-    summary.scalar_rows += scalar
-    _write_rows([(c[0], c[1]) for c in chunk], results, outputs, kinds, writer, reject, summary)
-
-
-def _write_rows(
-    rows: Sequence[tuple[int, int | None]],
-    results: Sequence[dict[str, Any] | PolicyError],
-    outputs: list[str],
-    kinds: dict[str, str],
-    writer: _Writer,
-    reject: Callable[[RowError], None],
-    summary: BatchSummary,
-) -> None:
-    for (number, line), result in zip(rows, results, strict=True):
-        record = _record(number, line, result, outputs, kinds, reject)
-        if record is not None:
-            summary.ok += 1
-            writer.write(record)
-
-
-def _record(
-    number: int,
-    line: int | None,
-    result: dict[str, Any] | PolicyError,
-    outputs: list[str],
-    kinds: dict[str, str],
-    reject: Callable[[RowError], None],
-) -> dict[str, Any] | None:
-    """One row's output record, or None when the row is rejected."""
-    if isinstance(result, PolicyError):
-        field_name = getattr(result, "fact", None)
-        reject(RowError(number, line, field_name, result.message))
-        return None
-    try:
-        return {"row": number, **{k: to_json(result[k], kinds[k]) for k in outputs}}
-    except ArithmeticError as exc:  # an output beyond Decimal's 28 digits
-        reject(RowError(number, line, None, _too_large(exc).message))
-        return None
+    results, scalar = evaluate_parsed_rows(batch.policy, [c[2] for c in chunk], batch.on, columnar)
+    batch.summary.scalar_rows += scalar
+    batch.write_rows([(c[0], c[1]) for c in chunk], results)
 
 
 def evaluate_parsed_rows(
@@ -898,18 +886,9 @@ class _Pending:
             out += [col[i] for i in keep]
 
 
-def _by_column(
-    policy: Policy,
-    plan: Any,
-    source: Path,
-    on: dt.date,
-    outputs: list[str],
-    kinds: dict[str, str],
-    writer: _Writer,
-    reject: Callable[[RowError], None],
-    summary: BatchSummary,
-) -> Iterator[None]:
+def _by_column(batch: _Run, plan: Any, source: Path) -> Iterator[None]:
     """As ``_by_row``, a block of rows at a time: the same chunks, errors and outputs."""
+    policy, summary, reject = batch.policy, batch.summary, batch.reject
     codecs = [_Codec(fact, plan) for fact in policy.facts.values()]
     names = frozenset(policy.facts)
     if file_format(source) == ".csv":
@@ -984,14 +963,10 @@ def _by_column(
             keep = [i for i in range(len(raws)) if i not in gone]
         pending.add(where, raws, columns, keep)
         if len(pending.rows) >= CHUNK:
-            _run_columns(
-                policy, plan, codecs, pending, on, outputs, kinds, writer, reject, summary, to_facts
-            )
+            _run_columns(batch, plan, codecs, pending, to_facts)
             pending = _Pending(len(codecs))
             yield
-    _run_columns(
-        policy, plan, codecs, pending, on, outputs, kinds, writer, reject, summary, to_facts
-    )
+    _run_columns(batch, plan, codecs, pending, to_facts)
 
 
 def _pack(codecs: list[_Codec], columns: list[list[Any]], n: int) -> tuple[dict[str, Any], Any]:
@@ -1065,16 +1040,10 @@ def _is(values: list[Any], what: Any) -> Any:
 
 
 def _run_columns(
-    policy: Policy,
+    batch: _Run,
     plan: Any,
     codecs: list[_Codec],
     pending: _Pending,
-    on: dt.date,
-    outputs: list[str],
-    kinds: dict[str, str],
-    writer: _Writer,
-    reject: Callable[[RowError], None],
-    summary: BatchSummary,
     to_facts: Callable[[Any], dict[str, Any]],
 ) -> None:
     n = len(pending.rows)
@@ -1082,20 +1051,22 @@ def _run_columns(
         return
     columns, to_scalar = _pack(codecs, pending.columns, n)
     raws = pending.raws
-    result = plan.evaluate(columns, on, to_scalar=to_scalar, row_facts=lambda i: to_facts(raws[i]))
-    summary.scalar_rows += len(result.scalar)
-    values = [result.json_column(name) for name in outputs]
+    result = plan.evaluate(
+        columns, batch.on, to_scalar=to_scalar, row_facts=lambda i: to_facts(raws[i])
+    )
+    batch.summary.scalar_rows += len(result.scalar)
+    values = [result.json_column(name) for name in batch.outputs]
     if any(col is None for col in values):  # a value with no quick form: row by row
-        _write_rows(pending.rows, _result_rows(result, n), outputs, kinds, writer, reject, summary)
+        batch.write_rows(pending.rows, _result_rows(result, n))
         return
     special: dict[int, dict[str, Any] | None] = {}
     for i in sorted(result.scalar):
         number, line = pending.rows[i]
         done = result.scalar[i]
         outs = done if isinstance(done, PolicyError) else dict(done.outputs)
-        special[i] = _record(number, line, outs, outputs, kinds, reject)
-    summary.ok += n - sum(1 for r in special.values() if r is None)
-    writer.write_columns([[number for number, _line in pending.rows], *values], special)
+        special[i] = batch.record(number, line, outs)
+    batch.summary.ok += n - sum(1 for r in special.values() if r is None)
+    batch.writer.write_columns([[number for number, _line in pending.rows], *values], special)
 
 
 def _too_large(exc: ArithmeticError) -> PolicyError:
