@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from interpreter import Repository
+from interpreter.errors import ValidationErrors
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
@@ -42,6 +43,26 @@ def policy_cli(
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
+
+
+def validation_errors(root: Path, policy_id: str) -> list[str]:
+    """The load errors of a policy that must fail to load, as the CLI prints them."""
+    with pytest.raises(ValidationErrors) as info:
+        Repository(root).policy(policy_id)
+    return [str(e) for e in info.value.errors]
+
+
+def edit_policy_file(root: Path, policy_id: str, rel: str, old: str, new: str) -> None:
+    """Break a scratch copy on purpose: replace the first ``old`` in one of its files."""
+    path = root / policy_id / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_in_policy_file(root: Path, policy_id: str, rel: str, needle: str) -> int:
+    lines = (root / policy_id / rel).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
 
 
 @pytest.fixture(scope="session")

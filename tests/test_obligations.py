@@ -15,13 +15,20 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from interpreter import PolicyError, Repository, ValidationErrors, evaluate, obligations
+from interpreter import PolicyError, Repository, evaluate, obligations
 from interpreter.coverage import citations_of, source_coverage
 from interpreter.loader import load_yaml
 from interpreter.render import render_site, target_text
 from interpreter.schema import validator
 
-from .conftest import POLICIES, REPO, policy_cli
+from .conftest import (
+    POLICIES,
+    REPO,
+    edit_policy_file,
+    line_in_policy_file,
+    policy_cli,
+    validation_errors,
+)
 
 PLAN = "rulemaking-plan-2021"
 SOURCE = POLICIES / PLAN / "source.md"
@@ -159,21 +166,15 @@ def plan(tmp_path: Path) -> Path:
 
 
 def _errors(root: Path) -> list[str]:
-    with pytest.raises(ValidationErrors) as info:
-        Repository(root).policy(PLAN)
-    return [str(e) for e in info.value.errors]
+    return validation_errors(root, PLAN)
 
 
 def _edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / PLAN / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit_policy_file(root, PLAN, rel, old, new)
 
 
 def _line_of(root: Path, rel: str, needle: str) -> int:
-    lines = (root / PLAN / rel).read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines, 1) if needle in line)
+    return line_in_policy_file(root, PLAN, rel, needle)
 
 
 ANNUAL = "clauses/annual-projects.yaml"

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from interpreter import Repository
 
-from interpreter import Repository, ValidationErrors
-
-from .conftest import PENSION
+from .conftest import PENSION, edit_policy_file, line_in_policy_file, validation_errors
 
 
 def _errors(root: Path) -> list[str]:
-    with pytest.raises(ValidationErrors) as info:
-        Repository(root).policy(PENSION)
-    return [str(e) for e in info.value.errors]
+    return validation_errors(root, PENSION)
 
 
 def _edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / PENSION / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit_policy_file(root, PENSION, rel, old, new)
 
 
 def _line_of(root: Path, rel: str, needle: str) -> int:
-    lines = (root / PENSION / rel).read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines, 1) if needle in line)
+    return line_in_policy_file(root, PENSION, rel, needle)
 
 
 def test_schema_error_names_file_line_column_and_path(scratch: Path) -> None:
