@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,18 @@ def test_source_page_links_every_anchor_to_its_clause_or_reason(repo: Repository
     assert '<a id="s3-2-2"></a>2\\. 按缴费年限长短增加' in page
 
 
-def test_source_only_documents_render(pages) -> None:
-    page = text(pages, "policies/manufacturing-digital-transformation-2021.md")
-    assert "尚未编码" in page
-    assert "粤府〔2021〕45号" in page
+def test_a_document_with_only_its_source_text_renders(tmp_path: Path) -> None:
+    """A document whose text has landed before its encoding gets a page that says so."""
+    folder = tmp_path / "policies" / "manufacturing-digital-transformation-2021"
+    folder.mkdir(parents=True)
+    for name in ("source.md", "errata.yaml"):
+        shutil.copy(REPO / "policies" / folder.name / name, folder / name)
+    page = render_site(Repository(tmp_path / "policies"), DAY)[f"policies/{folder.name}.md"]
+    assert "尚未编码" in page.decode("utf-8")
+    assert "粤府〔2021〕45号" in page.decode("utf-8")
+
+
+def test_errata_are_shown_beside_the_rules(pages) -> None:
     errata = text(pages, "policies/agri-industrial-parks-2021.md")
     assert "国家农业高新技术专业示范区" in errata and "国家农业高新技术产业示范区" in errata
 
