@@ -366,7 +366,7 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
         target = ""
         if item.target is not None:
             t = item.target
-            target = f"\ttarget: {t.metric.zh} {t.bound or ''}{_number(t.value)}{t.unit or ''}"
+            target = f"\ttarget: {t.metric.zh} {t.as_written()}"
         who = "、".join(item.responsible) or "(not named)"
         print(
             f"{item.id}\t{who}\t{when}\t{item.duty.zh}\t"
@@ -374,10 +374,6 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
         )
     print(f"{len(items)} of {len(policy.obligations)} item(s)", file=sys.stderr)
     return EXIT_OK
-
-
-def _number(value: Any) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
 def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:

@@ -167,6 +167,21 @@ class Target:
     bound: str | None = None  # a threshold word of the document's convention, e.g. 以上
     by: Deadline | None = None
 
+    def as_written(self) -> str:
+        """The value, its unit and the bound word in the document's order: 50个以上, 超过3万家."""
+        value = self.value
+        whole = value == value.to_integral_value()
+        amount = f"{format(value.normalize(), 'f') if whole else value}{self.unit or ''}"
+        if self.bound is None:
+            return amount
+        return (
+            f"{amount}{self.bound}" if self.bound in WORDS_AFTER_NUMBER else f"{self.bound}{amount}"
+        )
+
+
+# Bound words written after the number (50亩以上); the others go before it (超过50亩).
+WORDS_AFTER_NUMBER = ("以上", "以下", "以内", "以外", "届满")
+
 
 @dataclass(frozen=True)
 class Obligation:

@@ -41,7 +41,7 @@ from .coverage import (
 from .errors import PolicyError
 from .files import write_atomic
 from .matrix import LABEL, Matrix, build_matrix
-from .model import Citation, Deadline, Obligation, Policy, Target
+from .model import Citation, Deadline, Obligation, Policy
 from .sources import Erratum, SourceError, SourceText, load_errata
 from .testcoverage import PolicyCoverage, case_coverage
 
@@ -279,20 +279,6 @@ def policy_view(doc: Document) -> dict[str, Any]:
     return view
 
 
-# Bound words written after the number (50亩以上); the others go before it (超过50亩).
-_WORDS_AFTER = ("以上", "以下", "以内", "以外", "届满")
-
-
-def target_text(target: Target) -> str:
-    """The target as the document writes it: the value, its unit and the bound word."""
-    value = target.value
-    number = format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
-    amount = f"{number}{target.unit or ''}"
-    if target.bound is None:
-        return amount
-    return f"{amount}{target.bound}" if target.bound in _WORDS_AFTER else f"{target.bound}{amount}"
-
-
 def _deadline_view(doc: Document, deadline: Deadline | None) -> dict[str, Any] | None:
     if deadline is None:
         return None
@@ -322,7 +308,7 @@ def obligations_view(doc: Document, policy: Policy, order: dict[str, int]) -> li
                 bound = policy.convention.words.get(t.bound) if t.bound else None
                 target = {
                     "metric": t.metric,
-                    "text": target_text(t),
+                    "text": t.as_written(),
                     "operator": bound.operator if bound else None,
                     "by": _deadline_view(doc, t.by),
                 }

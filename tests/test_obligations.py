@@ -18,8 +18,9 @@ from jsonschema import Draft202012Validator
 from interpreter import PolicyError, Repository, evaluate, obligations
 from interpreter.coverage import citations_of, source_coverage
 from interpreter.loader import load_yaml
-from interpreter.render import render_site, target_text
+from interpreter.render import render_site
 from interpreter.schema import validator
+from interpreter.sources import normalize_quote
 
 from .conftest import (
     POLICIES,
@@ -120,7 +121,7 @@ def test_the_target_counts_the_listed_projects(repo: Repository) -> None:
     assert target.by is not None and target.by.date == dt.date(2021, 12, 31)
     annual = [i for i in policy.obligations.values() if i.citation.article.startswith("s1-")]
     assert len(annual) == target.value
-    assert target_text(target) == "12项"
+    assert target.as_written() == "12项"
 
 
 def test_august_deadline_and_its_note(repo: Repository) -> None:
@@ -432,3 +433,14 @@ def test_rule_policies_pages_do_not_change_shape(pages: dict[str, bytes]) -> Non
     page = pages["policies/pension-adjustment-2021.md"].decode("utf-8")
     assert "## 条款 · Clauses" in page
     assert "{#obligations}" not in page
+
+
+@pytest.mark.parametrize("policy_id", Repository(POLICIES).ids())
+def test_every_target_reads_as_the_text_prints_it(repo: Repository, policy_id: str) -> None:
+    """Value, unit and bound word put back together stand in the quote as printed
+    (50个以上, 超过3万家): the site and the CLI show them in the document's own order."""
+    for item in repo.policy(policy_id).obligations.values():
+        if item.target is not None:
+            assert normalize_quote(item.target.as_written()) in normalize_quote(
+                item.citation.quote
+            ), item.id
