@@ -268,9 +268,8 @@ def generate(policy: Policy, wanted: tuple[str, ...]) -> GeneratedPlan:
     if unknown:
         raise NotGenerated(f"unknown outputs {unknown}")
     needed = _always_needed(policy, wanted)
-    nullable = frozenset(n for n, t in _types(policy).items() if t.nullable)
     deferred = {n: policy.computations[n] for n in order if n not in needed}
-    emit = _Emitter(policy.convention, nullable, deferred)
+    emit = _Emitter(policy.convention, policy.nullable, deferred)
     emit.namespace.update(_absent=_absent, _divide=_divide, _whole_fen=_whole_fen, _UNSET=_UNSET)
     reads = _inputs(policy, order, wanted)
     body = [f"{variable(n)} = {'p' if n in policy.parameters else 'f'}[{n!r}]" for n in reads]
@@ -309,10 +308,3 @@ def _inputs(policy: Policy, order: tuple[str, ...], wanted: tuple[str, ...]) -> 
         if n not in policy.computations:
             used[n] = None
     return list(used)
-
-
-def _types(policy: Policy) -> dict[str, Any]:
-    out: dict[str, Any] = {n: f.type for n, f in policy.facts.items()}
-    out.update({n: p.type for n, p in policy.parameters.items()})
-    out.update({n: c.type for n, c in policy.computations.items()})
-    return out

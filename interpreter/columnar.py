@@ -518,10 +518,8 @@ class ColumnarPlan:
         self.policy = policy
         self.outputs = tuple(outputs or policy.outputs)
         self.kinds = policy.kinds
-        self.types = {n: f.type for n, f in policy.facts.items()}
-        self.types.update({n: p.type for n, p in policy.parameters.items()})
-        self.types.update({n: c.type for n, c in policy.computations.items()})
-        self.nullable = frozenset(n for n, t in self.types.items() if t.nullable)
+        self.types = policy.types
+        self.nullable = policy.nullable
         self.order = list(policy.dependency_order(self.outputs))
         self.compiled: dict[str, Fn] = {}
         self.unsupported: dict[str, str] = {}

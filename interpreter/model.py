@@ -412,12 +412,22 @@ class Policy:
         return layout
 
     @cached_property
+    def types(self) -> dict[str, Type]:
+        """The type of every fact, parameter and computed value, by name."""
+        out = {n: f.type for n, f in self.facts.items()}
+        out.update({n: p.type for n, p in self.parameters.items()})
+        out.update({n: c.type for n, c in self.computations.items()})
+        return out
+
+    @cached_property
+    def nullable(self) -> frozenset[str]:
+        """The names whose value may be absent (null)."""
+        return frozenset(n for n, t in self.types.items() if t.nullable)
+
+    @cached_property
     def kinds(self) -> dict[str, str]:
         """The type kind of every fact, parameter and computed value, by name."""
-        out = {n: f.type.kind for n, f in self.facts.items()}
-        out.update({n: p.type.kind for n, p in self.parameters.items()})
-        out.update({n: c.type.kind for n, c in self.computations.items()})
-        return out
+        return {n: t.kind for n, t in self.types.items()}
 
     def check_in_force(self, on: dt.date) -> None:
         if not self.in_force.covers(on):

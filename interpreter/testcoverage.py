@@ -107,20 +107,12 @@ def case_coverage(policy: Policy) -> PolicyCoverage:
 
 
 def _compiled_conditions(policy: Policy) -> dict[int, object]:
-    nullable = frozenset(n for n, t in _types(policy).items() if t.nullable)
     out = {}
     for comp in policy.computations.values():
         if comp.expr is not None:
             for node in if_nodes(comp.expr):
-                out[id(node)] = compile_expr(node.cond, policy.convention, nullable)
+                out[id(node)] = compile_expr(node.cond, policy.convention, policy.nullable)
     return out
-
-
-def _types(policy: Policy) -> dict:
-    types = {n: f.type for n, f in policy.facts.items()}
-    types.update({n: p.type for n, p in policy.parameters.items()})
-    types.update({n: c.type for n, c in policy.computations.items()})
-    return types
 
 
 def _record_case(
