@@ -113,12 +113,8 @@ def _date(fact: Fact, value: Any) -> dt.date:
         raise FactError(f"must be a date, not a date-time: {value!r}", fact.name)
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(fact, value)
-        except ValueError:
-            pass
-    return _bad_date(fact, value)
+    day = quick_date(value) if isinstance(value, str) else None
+    return day if day is not None else _bad_date(fact, value)
 
 
 def _bad_date(fact: Fact, value: Any) -> dt.date:
@@ -191,7 +187,8 @@ class QuickNumber:
 
 
 def quick_date(text: str) -> dt.date | None:
-    """A date fact's text as ``parse_value`` reads it; None when it would refuse it."""
+    """A date written YYYY-MM-DD (exactly ten characters), or None: the one reading of a
+    date's text, for facts, the evaluation date and the batch readers alike."""
     if len(text) != 10:
         return None
     try:
@@ -204,9 +201,7 @@ def parse_on(value: Any) -> dt.date:
     """The evaluation date, as given on the CLI or in a request."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    try:
-        if isinstance(value, str) and len(value) == 10:
-            return dt.date.fromisoformat(value)
-    except ValueError:
-        pass
+    day = quick_date(value) if isinstance(value, str) else None
+    if day is not None:
+        return day
     raise FactError(f"the evaluation date must be YYYY-MM-DD, got {value!r}", "on")
