@@ -434,3 +434,10 @@ def test_write_columns_is_write(tmp_path: Path, fmt: str) -> None:
             assert many.read_bytes() == one2.read_bytes()
         else:
             assert many.read_bytes() == one.read_bytes()
+
+
+def test_the_batch_readers_use_the_columnar_engines_integer_limit() -> None:
+    """batch.py keeps its own copy so that reading a file needs no numpy import."""
+    from interpreter import batch, columnar
+
+    assert batch._SAFE == columnar.SAFE
