@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from interpreter import Repository  # noqa: E402
-from interpreter.columnar import EPOCH_ORDINAL, Column, ColumnarPlan  # noqa: E402
+from interpreter.columnar.engine import EPOCH_ORDINAL, Column, ColumnarPlan  # noqa: E402
 
 POLICY = "pension-adjustment-2021"
 ON = dt.date(2021, 1, 1)

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from interpreter import Repository  # noqa: E402
-from interpreter.render import render_site, write_site  # noqa: E402
+from interpreter.site.render import render_site, write_site  # noqa: E402
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from interpreter import Repository
-from interpreter.engine import evaluate_parsed
-from interpreter.facts import parse_facts
+from interpreter.runtime.engine import evaluate_parsed
+from interpreter.runtime.facts import parse_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = "pension-adjustment-2021"

@@ -1,8 +1,7 @@
 """Guangdong gazette 2021-07-15 as policy-as-code: the interpreter's public API."""
 
 from .api import Repository, evaluate, load, obligations
-from .engine import ENGINE_VERSION, Result, TraceStep
-from .errors import (
+from .language.errors import (
     EvaluationError,
     FactError,
     NotInForceError,
@@ -10,6 +9,7 @@ from .errors import (
     UnknownPolicyError,
     ValidationErrors,
 )
+from .runtime.engine import ENGINE_VERSION, Result, TraceStep
 
 __all__ = [
     "ENGINE_VERSION",

@@ -15,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .engine import Result, evaluate_policy
-from .errors import PolicyError, UnknownPolicyError, did_you_mean
-from .facts import parse_on
-from .model import Obligation, Policy
-from .policies import load_policy
+from .language.errors import PolicyError, UnknownPolicyError, did_you_mean
+from .policy.build import load_policy
+from .policy.model import Obligation, Policy
+from .runtime.engine import Result, evaluate_policy
+from .runtime.facts import parse_on
 
 
 def default_root() -> Path:

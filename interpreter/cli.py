@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .api import Repository
-from .errors import FactError, PolicyError, UnknownPolicyError, ValidationErrors, did_you_mean
+from .language.errors import (
+    FactError,
+    PolicyError,
+    UnknownPolicyError,
+    ValidationErrors,
+    did_you_mean,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -132,7 +138,7 @@ def _policy_folder(repo: Repository, given: Path) -> Path:
 
 
 def cmd_validate(repo: Repository, args: argparse.Namespace) -> int:
-    from .sourcecheck import check_source_folder
+    from .policy.folder_check import check_source_folder
 
     folders = [_policy_folder(repo, p) for p in args.paths] or sorted(
         p for p in repo.root.iterdir() if p.is_dir() and (p / "source.md").is_file()
@@ -176,7 +182,7 @@ def cmd_validate(repo: Repository, args: argparse.Namespace) -> int:
 
 def read_facts(name: str) -> dict[str, Any]:
     """Facts from a JSON (or YAML) file or stdin: exact decimals, duplicate keys refused."""
-    from .loader import load_yaml_text
+    from .policy.loader import load_yaml_text
 
     label = "<stdin>" if name == "-" else name
     try:
@@ -195,7 +201,7 @@ def read_facts(name: str) -> dict[str, Any]:
 
 
 def parse_json(text: str, label: str) -> Any:
-    from .loader import loads_json
+    from .policy.loader import loads_json
 
     try:
         return loads_json(text)
@@ -206,7 +212,7 @@ def parse_json(text: str, label: str) -> Any:
 
 
 def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
-    from .explain import explain
+    from .runtime.explain import explain
 
     if (args.facts is None) == (args.batch is None):
         raise FactError("give exactly one of --facts FILE or --batch FILE")
@@ -218,7 +224,7 @@ def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
     _computable(policy)
     facts = read_facts(args.facts)
     result = repo.evaluate(args.policy_id, facts, args.on)
-    from .contracts import trace_document
+    from .runtime.json_schemas import trace_document
 
     out = trace_document(result)
     if args.explain:
@@ -228,8 +234,8 @@ def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def _eval_batch(repo: Repository, args: argparse.Namespace) -> int:
-    from .batch import evaluate_file
-    from .facts import parse_on
+    from .batch.run import evaluate_file
+    from .runtime.facts import parse_on
 
     if args.out is None:
         raise FactError("--batch needs --out FILE")
@@ -258,7 +264,7 @@ def _computable(policy: Any) -> None:
 
 
 def cmd_schema(repo: Repository, args: argparse.Namespace) -> int:
-    from .contracts import policy_schemas, trace_schema
+    from .runtime.json_schemas import policy_schemas, trace_schema
 
     out = policy_schemas(repo.policy(args.policy_id))
     out["result"] = trace_schema()
@@ -270,7 +276,7 @@ def cmd_serve(repo: Repository, args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from .service import create_app
+        from .service.app import create_app
     except ImportError as exc:
         raise PolicyError(
             f"the service needs its extra: pip install 'gd-gazette-policy[service]' ({exc})"
@@ -281,7 +287,7 @@ def cmd_serve(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
-    from .testing import run_cases
+    from .runtime.cases import run_cases
 
     passed = failed = 0
     for policy_id in _ids(repo, args.policy_id):
@@ -294,7 +300,7 @@ def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
             for problem in result.problems:
                 print(f"     {problem}")
     if args.coverage:
-        from .testcoverage import case_coverage, report_lines
+        from .runtime.case_coverage import case_coverage, report_lines
 
         for policy_id in _ids(repo, args.policy_id):
             print("\n".join(report_lines(case_coverage(repo.policy(policy_id)))))
@@ -319,7 +325,7 @@ def cmd_list(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(repo: Repository, args: argparse.Namespace) -> int:
-    from .sourcecheck import folder_coverage
+    from .policy.folder_check import folder_coverage
 
     folders = (
         [repo.root / args.policy_id]
@@ -377,13 +383,13 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
-    from .render import run_docs
+    from .site.render import run_docs
 
     return run_docs(repo, args.check, args.today)
 
 
 def cmd_matrix(repo: Repository, args: argparse.Namespace) -> int:
-    from .matrix import run_matrix
+    from .site.matrix import run_matrix
 
     return run_matrix(repo, args.policy_id, args.update)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from interpreter import Repository
-from interpreter.errors import ValidationErrors
+from interpreter.language.errors import ValidationErrors
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"

@@ -142,11 +142,12 @@ from decimal import Decimal  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from interpreter import Repository, batch  # noqa: E402
-from interpreter.columnar import ColumnarPlan, evaluate_rows, fen_text, fen_texts  # noqa: E402
-from interpreter.engine import to_json  # noqa: E402
-from interpreter.errors import FactError, PolicyError  # noqa: E402
-from interpreter.facts import QuickNumber, parse_facts, parse_value, quick_date  # noqa: E402
+from interpreter import Repository  # noqa: E402
+from interpreter.batch import run as batch  # noqa: E402
+from interpreter.columnar.engine import ColumnarPlan, evaluate_rows, fen_text, fen_texts  # noqa: E402
+from interpreter.language.errors import FactError, PolicyError  # noqa: E402
+from interpreter.runtime.engine import to_json  # noqa: E402
+from interpreter.runtime.facts import QuickNumber, parse_facts, parse_value, quick_date  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
 
@@ -438,6 +439,7 @@ def test_write_columns_is_write(tmp_path: Path, fmt: str) -> None:
 
 def test_the_batch_readers_use_the_columnar_engines_integer_limit() -> None:
     """batch.py keeps its own copy so that reading a file needs no numpy import."""
-    from interpreter import batch, columnar
+    from interpreter.batch import run as batch
+    from interpreter.columnar import engine as columnar
 
     assert batch._SAFE == columnar.SAFE

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interpreter import Repository
-from interpreter.codegen import NotGenerated, variable
-from interpreter.engine import evaluate_parsed
-from interpreter.errors import EvaluationError, PolicyError
-from interpreter.facts import parse_facts
-from interpreter.model import MAX_GENERATED_PLANS
+from interpreter.language.errors import EvaluationError, PolicyError
+from interpreter.policy.model import MAX_GENERATED_PLANS
+from interpreter.runtime.codegen import NotGenerated, variable
+from interpreter.runtime.engine import evaluate_parsed
+from interpreter.runtime.facts import parse_facts
 
 from .conftest import POLICIES
 

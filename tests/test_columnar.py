@@ -15,11 +15,11 @@ np = pytest.importorskip("numpy")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from interpreter import Repository, columnar  # noqa: E402
-from interpreter.columnar import ColumnarPlan, evaluate_rows  # noqa: E402
-from interpreter.engine import evaluate_parsed  # noqa: E402
-from interpreter.errors import FactError, PolicyError  # noqa: E402
-from interpreter.expressions import (  # noqa: E402
+from interpreter import Repository  # noqa: E402
+from interpreter.columnar import engine as columnar  # noqa: E402
+from interpreter.columnar.engine import ColumnarPlan, evaluate_rows  # noqa: E402
+from interpreter.language.errors import FactError, PolicyError  # noqa: E402
+from interpreter.language.expressions import (  # noqa: E402
     Binary,
     Call,
     If,
@@ -30,8 +30,9 @@ from interpreter.expressions import (  # noqa: E402
     parse,
     to_source,
 )
-from interpreter.facts import parse_facts  # noqa: E402
-from interpreter.functions import ROUNDING  # noqa: E402
+from interpreter.language.functions import ROUNDING  # noqa: E402
+from interpreter.runtime.engine import evaluate_parsed  # noqa: E402
+from interpreter.runtime.facts import parse_facts  # noqa: E402
 
 from .conftest import PENSION, POLICIES  # noqa: E402
 

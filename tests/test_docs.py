@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from interpreter import Repository
-from interpreter.files import write_atomic
-from interpreter.humanize import cell_text, formula, vocabulary
-from interpreter.render import render_site, stale_files, status, write_site
+from interpreter.policy.files import write_atomic
+from interpreter.site.humanize import cell_text, formula, vocabulary
+from interpreter.site.render import render_site, stale_files, status, write_site
 
 from .conftest import PENSION, REPO, policy_cli
 

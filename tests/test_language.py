@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from interpreter.compiler import compile_expr
-from interpreter.conventions import convention_from
-from interpreter.errors import EvaluationError
-from interpreter.expressions import ExpressionError, parse, to_source
-from interpreter.functions import add_months, full_years
-from interpreter.tables import Interval, gaps, overlaps, parse_cell
-from interpreter.typecheck import check
-from interpreter.valuetypes import Type, declared
-from interpreter.workdays import add_working_days, working_days_between
+from interpreter.language.conventions import convention_from
+from interpreter.language.errors import EvaluationError
+from interpreter.language.expressions import ExpressionError, parse, to_source
+from interpreter.language.functions import add_months, full_years
+from interpreter.language.tables import Interval, gaps, overlaps, parse_cell
+from interpreter.language.typecheck import check
+from interpreter.language.values import Type, declared
+from interpreter.language.workdays import add_working_days, working_days_between
+from interpreter.runtime.closures import compile_expr
 
 CIVIL = convention_from({"base": "civil-code-1259"})
 # 粤交〔2021〕5号 第二十二条: 以上 includes, 以下 excludes, the top band includes its ceiling.
@@ -121,7 +121,7 @@ def test_top_band_includes_ceiling() -> None:
         parse_cell({"以上": 0, "以下": 1000}, "fine", t, TRANSPORT, ()),
         parse_cell({"以上": 1000, "以下": 5000}, "fine", t, TRANSPORT, ()),
     ]
-    from interpreter.tables import apply_top_band_ceiling
+    from interpreter.language.tables import apply_top_band_ceiling
 
     low, top = apply_top_band_ceiling(cells, {"以下"})
     assert not low.interval.contains(Decimal(1000)) and top.interval.contains(Decimal(1000))
@@ -130,7 +130,7 @@ def test_top_band_includes_ceiling() -> None:
 
 def test_top_band_rule_leaves_other_words_alone() -> None:
     """不满 keeps excluding its number even where 以下's top band includes it."""
-    from interpreter.tables import apply_top_band_ceiling
+    from interpreter.language.tables import apply_top_band_ceiling
 
     t = Type("integer")
     (cell,) = apply_top_band_ceiling(

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from interpreter import Repository
-from interpreter.matrix import build_matrix, points, snapshot_path
-from interpreter.testcoverage import case_coverage, report_lines
+from interpreter.runtime.case_coverage import case_coverage, report_lines
+from interpreter.site.matrix import build_matrix, points, snapshot_path
 
 from .conftest import PENSION, POLICIES, REPO
 

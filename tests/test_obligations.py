@@ -16,11 +16,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from interpreter import PolicyError, Repository, evaluate, obligations
-from interpreter.coverage import citations_of, source_coverage
-from interpreter.loader import load_yaml
-from interpreter.render import render_site
-from interpreter.schema import validator
-from interpreter.sources import normalize_quote
+from interpreter.policy.article_coverage import citations_of, source_coverage
+from interpreter.policy.loader import load_yaml
+from interpreter.policy.schema import validator
+from interpreter.policy.sources import normalize_quote
+from interpreter.site.render import render_site
 
 from .conftest import (
     POLICIES,
@@ -368,7 +368,7 @@ def test_other_commands_cope_with_no_outputs() -> None:
 
 
 def test_columnar_and_generated_plans_with_zero_outputs(repo: Repository) -> None:
-    from interpreter.columnar import ColumnarPlan, evaluate_rows
+    from interpreter.columnar.engine import ColumnarPlan, evaluate_rows
 
     policy = repo.policy(PLAN)
     generated = policy.generated_plan(())
@@ -382,7 +382,7 @@ def test_service_lists_and_describes_the_plan(repo: Repository) -> None:
     pytest.importorskip("starlette")
     from starlette.testclient import TestClient
 
-    from interpreter.service import create_app
+    from interpreter.service.app import create_app
 
     client = TestClient(create_app(Repository(POLICIES)))
     listing = client.get("/policies").json()["policies"]

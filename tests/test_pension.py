@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from interpreter import FactError, NotInForceError, UnknownPolicyError, evaluate, load
-from interpreter.testing import run_case
+from interpreter.runtime.cases import run_case
 
 from .conftest import PENSION
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interpreter import Repository
-from interpreter.testing import run_case
+from interpreter.runtime.cases import run_case
 
 from .conftest import POLICIES
 

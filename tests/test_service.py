@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
 from interpreter import Repository
-from interpreter.service import HASH_HEADER, PROBLEM, create_app
+from interpreter.service.app import HASH_HEADER, PROBLEM, create_app
 
 from .conftest import PENSION, POLICIES, WORKED_EXAMPLE
 
@@ -56,7 +56,7 @@ def problem(response, status: int, field: str | None = None) -> dict:
 def test_evaluate_gives_trace_v1_with_hash_header(client: TestClient) -> None:
     import jsonschema
 
-    from interpreter.contracts import trace_schema
+    from interpreter.runtime.json_schemas import trace_schema
 
     r = client.post(EVAL, json={"facts": FACTS, "on": "2021-01-01", "explain": True})
     assert r.status_code == 200, r.text

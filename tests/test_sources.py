@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interpreter.sources import (
+from interpreter.policy.sources import (
     ANCHOR_ID_RE,
     SourceError,
     SourceText,
@@ -308,6 +308,6 @@ def test_ruff_clean(args: list[str]) -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff not installed")
-    files = [REPO / "interpreter" / "sources.py", Path(__file__)]
+    files = [REPO / "interpreter" / "policy" / "sources.py", Path(__file__)]
     result = subprocess.run([ruff, *args, *map(str, files)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

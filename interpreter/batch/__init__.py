@@ -1,0 +1,1 @@
+"""Batch files (CSV, JSONL, Parquet) in and out, every row checked and numbered."""

@@ -1,0 +1,1 @@
+"""The column engine: a policy's core tree compiled to numpy over whole batches."""

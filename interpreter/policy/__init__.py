@@ -1,0 +1,1 @@
+"""Policy files to frozen data: YAML and sources read, checked and built into the model."""

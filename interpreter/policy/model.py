@@ -1,0 +1,468 @@
+"""The policy model: plain data classes built from the YAML files.
+
+Everything a later stage needs (evaluation, the docs site, diffs, columnar compilation)
+reads these objects, never the YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..language.conventions import Convention
+from ..language.errors import Location, NotInForceError
+from ..language.expressions import Node
+from ..language.tables import Cell
+from ..language.values import Type
+from ..runtime.closures import Compiled
+from ..runtime.codegen import GeneratedPlan, NotGenerated, generate
+from .sources import SourceText
+
+MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
+
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str
+    article: str
+    quote: str
+    label: str = ""  # the article as printed, e.g. "三、（二）2."
+    location: Location | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "document": self.document,
+            "article": self.article,
+            "label": self.label,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    id: str
+    topic: Text
+    note: Text
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: Type
+    description: Text
+    required: bool = True
+    default: Any = None
+    minimum: Any = None
+    exclusive_minimum: Any = None
+    maximum: Any = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: Type
+    description: Text
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    start: dt.date
+    value: Any
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: Type
+    description: Text
+    values: tuple[ParameterValue, ...]  # sorted by start date
+    clause: str
+    unit: str | None = None
+
+    def at(self, on: dt.date) -> ParameterValue | None:
+        """The value in effect on a date (the latest one starting on or before it)."""
+        current = None
+        for value in self.values:
+            if value.start <= on:
+                current = value
+        return current
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: dict[str, Cell]
+    then: Node
+    text: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Table:
+    hit_policy: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    default: Node | None
+    gaps: tuple[str, ...]
+
+
+@dataclass
+class Computation:
+    name: str
+    type: Type
+    description: Text
+    clause: str
+    citation: Citation
+    source: str  # the expression as written ("" for a table)
+    expr: Node | None
+    table: Table | None
+    location: Location
+    deps: tuple[str, ...] = ()
+    fn: Compiled | None = None
+    check_fen: bool = True  # False when the result is provably whole fen
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    title: Text
+    kind: str
+    citation: Citation
+    parameters: tuple[str, ...]
+    computations: tuple[str, ...]
+    interpretations: tuple[Interpretation, ...]
+    file: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A date a duty is due by (inclusive), with the text's own words for it."""
+
+    date: dt.date
+    wording: str  # as printed, e.g. 年度内, 8月底前
+    citation: Citation  # where the wording stands (the item's own citation by default)
+    note: Interpretation | None = None  # how the wording became a date, unless it is one
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numeric target: the value as printed, its unit and bound word in the quote's words."""
+
+    metric: Text
+    value: Decimal
+    unit: str | None = None
+    bound: str | None = None  # a threshold word of the document's convention, e.g. 以上
+    by: Deadline | None = None
+
+    def as_written(self) -> str:
+        """The value, its unit and the bound word in the document's order: 50个以上, 超过3万家."""
+        value = self.value
+        whole = value == value.to_integral_value()
+        amount = f"{format(value.normalize(), 'f') if whole else value}{self.unit or ''}"
+        if self.bound is None:
+            return amount
+        return (
+            f"{amount}{self.bound}" if self.bound in WORDS_AFTER_NUMBER else f"{self.bound}{amount}"
+        )
+
+
+# Bound words written after the number (50亩以上); the others go before it (超过50亩).
+WORDS_AFTER_NUMBER = ("以上", "以下", "以内", "以外", "届满")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One duty of the text: who must do what, by when, toward which target. Data only:
+    it decides no individual case and is never evaluated."""
+
+    id: str
+    group: str  # the id of the obligations file it is written in
+    citation: Citation
+    duty: Text
+    responsible: tuple[str, ...]
+    responsible_note: Interpretation | None
+    deadline: Deadline | None
+    target: Target | None
+    category: str | None
+    interpretations: tuple[Interpretation, ...]
+    location: Location
+
+    def notes(self) -> tuple[Interpretation, ...]:
+        """The item's own interpretation notes, then the file's notes it refers to."""
+        found = {n.id: n for n in self.interpretations}
+        refs = [self.responsible_note, self.deadline.note if self.deadline else None]
+        if self.target is not None and self.target.by is not None:
+            refs.append(self.target.by.note)
+        for note in refs:
+            if note is not None:
+                found.setdefault(note.id, note)
+        return tuple(found.values())
+
+    def due(self) -> dt.date | None:
+        """The date the item is due by: its deadline, else its target's date."""
+        if self.deadline is not None:
+            return self.deadline.date
+        if self.target is not None and self.target.by is not None:
+            return self.target.by.date
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        def deadline(d: Deadline | None) -> dict[str, Any] | None:
+            if d is None:
+                return None
+            return {
+                "date": d.date.isoformat(),
+                "wording": d.wording,
+                "article": d.citation.article,
+                "note": d.note.id if d.note else None,
+            }
+
+        target = None
+        if self.target is not None:
+            t = self.target
+            value = t.value
+            target = {
+                "metric": {"zh": t.metric.zh, "en": t.metric.en},
+                "value": int(value) if value == value.to_integral_value() else format(value, "f"),
+                "unit": t.unit,
+                "bound": t.bound,
+                "by": deadline(t.by),
+            }
+        return {
+            "id": self.id,
+            "group": self.group,
+            "duty": {"zh": self.duty.zh, "en": self.duty.en},
+            "responsible": list(self.responsible),
+            "responsible_note": self.responsible_note.id if self.responsible_note else None,
+            "deadline": deadline(self.deadline),
+            "target": target,
+            "category": self.category,
+            "citation": self.citation.as_dict(),
+            "interpretations": [
+                {
+                    "id": i.id,
+                    "topic": {"zh": i.topic.zh, "en": i.topic.en},
+                    "note": {"zh": i.note.zh, "en": i.note.en},
+                }
+                for i in self.notes()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ObligationGroup:
+    """An obligations file (``kind: obligations``): a titled list of duties."""
+
+    id: str
+    title: Text
+    items: tuple[str, ...]  # obligation ids, in the order written
+    interpretations: tuple[Interpretation, ...]
+    file: str
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    on: dt.date | None
+    facts: dict[str, Any]
+    expect: dict[str, Any]
+    expect_error: str | None
+    clause: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class InForce:
+    start: dt.date
+    until: dt.date | None
+    citation: Citation
+
+    def covers(self, on: dt.date) -> bool:
+        return self.start <= on and (self.until is None or on <= self.until)
+
+    def describe(self) -> str:
+        return (
+            f"{self.start.isoformat()} .. {self.until.isoformat() if self.until else 'open-ended'}"
+        )
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    number: str
+    title: str
+    issuers: tuple[str, ...]
+    signed: dt.date
+    published: dt.date
+
+
+@dataclass
+class Policy:
+    id: str
+    root: Path
+    title: Text
+    document: DocumentInfo
+    in_force: InForce
+    convention: Convention
+    convention_citation: Citation | None
+    facts: dict[str, Fact]
+    outputs: dict[str, Output]
+    parameters: dict[str, Parameter]
+    computations: dict[str, Computation]
+    clauses: dict[str, Clause]
+    cases: list[Case]
+    sources: dict[str, SourceText]
+    interpretations: tuple[Interpretation, ...]
+    content_hash: str
+    summary: Text | None = None
+    not_computable: list = field(default_factory=list)  # coverage.NotComputable entries
+    obligations: dict[str, Obligation] = field(default_factory=dict)
+    obligation_groups: dict[str, ObligationGroup] = field(default_factory=dict)
+    _parameter_cache: dict[dt.date, dict[str, ParameterValue]] = field(
+        default_factory=dict, repr=False
+    )
+    _value_cache: dict[dt.date, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _order_cache: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _generated_cache: dict[tuple[str, ...], GeneratedPlan | None] = field(
+        default_factory=dict, repr=False
+    )
+    _trace_cache: dict[dt.date, dict[str, tuple]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def plan(self) -> dict[str, tuple[Compiled, bool, Computation]]:
+        """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
+        return {n: (c.fn, c.check_fen, c) for n, c in self.computations.items() if c.fn}
+
+    def dependency_order(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """The computations ``wanted`` depends on, dependencies first (memoised)."""
+        order = self._order_cache.get(wanted)
+        if order is None:
+            found: list[str] = []
+            seen: set[str] = set()
+
+            def visit(name: str) -> None:
+                if name in seen or name not in self.computations:
+                    return
+                seen.add(name)
+                for dep in self.computations[name].deps:
+                    visit(dep)
+                found.append(name)
+
+            for name in wanted:
+                visit(name)
+            order = self._order_cache[wanted] = tuple(found)
+        return order
+
+    def generated_plan(self, wanted: tuple[str, ...]) -> GeneratedPlan | None:
+        """One generated function computing ``wanted`` (see codegen), or None where the
+        rules use something the generator does not know (memoised)."""
+        if wanted not in self._generated_cache:
+            if len(self._generated_cache) >= MAX_GENERATED_PLANS:
+                return None  # a caller asking for ever new subsets: the closures serve them
+            try:
+                plan: GeneratedPlan | None = generate(self, wanted)
+            except NotGenerated:
+                plan = None
+            self._generated_cache[wanted] = plan
+        return self._generated_cache[wanted]
+
+    @cached_property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.outputs)
+
+    def trace_layout(self, on: dt.date) -> dict[str, tuple]:
+        """name -> (computation, ((input, is money), ...), parameters read as trace JSON),
+        for the parameters in effect on ``on`` (memoised per date)."""
+        layout = self._trace_cache.get(on)
+        if layout is None:
+            parameters = self.parameters_on(on)
+            kinds = self.kinds
+            layout = {}
+            for name, comp in self.computations.items():
+                inputs = tuple(
+                    (d, kinds.get(d) == "money") for d in comp.deps if d not in parameters
+                )
+                params = MappingProxyType(
+                    {
+                        d: MappingProxyType(
+                            {
+                                "value": _param_json(parameters[d].value, kinds.get(d)),
+                                "from": parameters[d].start.isoformat(),
+                                "article": parameters[d].citation.article,
+                            }
+                        )
+                        for d in comp.deps
+                        if d in parameters
+                    }
+                )
+                layout[name] = (comp, inputs, params)
+            self._trace_cache[on] = layout
+        return layout
+
+    @cached_property
+    def types(self) -> dict[str, Type]:
+        """The type of every fact, parameter and computed value, by name."""
+        out = {n: f.type for n, f in self.facts.items()}
+        out.update({n: p.type for n, p in self.parameters.items()})
+        out.update({n: c.type for n, c in self.computations.items()})
+        return out
+
+    @cached_property
+    def nullable(self) -> frozenset[str]:
+        """The names whose value may be absent (null)."""
+        return frozenset(n for n, t in self.types.items() if t.nullable)
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """The type kind of every fact, parameter and computed value, by name."""
+        return {n: t.kind for n, t in self.types.items()}
+
+    def check_in_force(self, on: dt.date) -> None:
+        if not self.in_force.covers(on):
+            raise NotInForceError(
+                f"policy {self.id!r} is not in force on {on.isoformat()}; "
+                f"in force {self.in_force.describe()}"
+            )
+
+    def parameter_values_on(self, on: dt.date) -> dict[str, Any]:
+        """name -> value in effect on a date: what a case's environment starts from."""
+        cached = self._value_cache.get(on)
+        if cached is None:
+            cached = {n: pv.value for n, pv in self.parameters_on(on).items()}
+            self._value_cache[on] = cached
+        return cached
+
+    def parameters_on(self, on: dt.date) -> dict[str, ParameterValue]:
+        """Every parameter's value in effect on a date (memoised per policy and date)."""
+        cached = self._parameter_cache.get(on)
+        if cached is None:
+            cached = {}
+            for name, parameter in self.parameters.items():
+                value = parameter.at(on)
+                if value is not None:
+                    cached[name] = value
+            self._parameter_cache[on] = cached
+        return cached
+
+
+def _param_json(value: Any, kind: str | None) -> Any:
+    """A parameter value as the trace shows it (money as "45.00", dates ISO)."""
+    if isinstance(value, Decimal):
+        if kind == "money":
+            return format(value.quantize(Decimal("0.01")), "f")
+        return int(value) if value == value.to_integral_value() else format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,140 @@
+"""JSON Schema validation of policy files, with errors at file:line:column.
+
+The schemas in ``schema/`` are the contract for every kind of file; editors use them
+through the ``# yaml-language-server: $schema=...`` modeline, we enforce them here.
+
+Validation is most of the cost of a cold `policy eval`, so a file found valid is
+remembered by the hash of its text and of the schemas (an empty marker file in the user's
+cache folder; ``POLICY_CACHE_DIR`` moves it, ``POLICY_CACHE_DIR=off`` disables it). A file
+with problems is never remembered: it is validated, and its errors reported, every time.
+Semantic checks (citations, names, types, tables) always run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..language.errors import PolicyFileError, did_you_mean
+from .loader import Document
+
+if TYPE_CHECKING:  # jsonschema is imported only when a file really needs validating
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+KINDS = ("policy", "clause", "obligations", "tests", "errata", "source")
+_UNEXPECTED = re.compile(r"\('(.+?)' (?:was|were) unexpected\)")
+
+
+@cache
+def _registry(schema_dir: Path) -> Any:
+    from referencing import Registry, Resource
+
+    resources = []
+    for file in sorted(schema_dir.glob("*.schema.json")):
+        contents = json.loads(file.read_text(encoding="utf-8"))
+        resources.append((file.name, Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator(kind: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
+    """The compiled validator for one kind of file (cached: compiling is the slow part)."""
+    from jsonschema import Draft202012Validator
+
+    name = f"{kind}.schema.json"
+    contents = json.loads((schema_dir / name).read_text(encoding="utf-8"))
+    return Draft202012Validator(
+        {**contents, "$id": name},
+        registry=_registry(schema_dir),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def validate(doc: Document, kind: str) -> list[PolicyFileError]:
+    """All schema problems of a loaded file, each at the place it was written."""
+    marker = _marker(doc, kind)
+    if marker is not None and marker.exists():
+        return []
+    errors = sorted(validator(kind).iter_errors(doc.data), key=lambda e: list(map(str, e.path)))
+    if not errors and marker is not None:
+        _remember(marker)
+    return [_to_policy_error(doc, e) for e in errors]
+
+
+@cache
+def _schemas_digest(schema_dir: Path = SCHEMA_DIR) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(schema_dir.glob("*.json")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    setting = os.environ.get("POLICY_CACHE_DIR")
+    if setting == "off":
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gd-gazette-policy"
+
+
+def _marker(doc: Document, kind: str) -> Path | None:
+    folder = _cache_dir()
+    if folder is None or not doc.digest:
+        return None
+    key = hashlib.sha256(f"{kind}\0{_schemas_digest()}\0{doc.digest}".encode()).hexdigest()
+    return folder / "valid" / key
+
+
+def _remember(marker: Path) -> None:
+    """Best effort: a read-only or full disk only means validating again next time."""
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def _to_policy_error(doc: Document, error: ValidationError) -> PolicyFileError:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        match = _UNEXPECTED.search(error.message)
+        unexpected = match.group(1) if match else "?"
+        allowed = list(error.schema.get("properties", {}))
+        hint = did_you_mean(unexpected, allowed)
+        where = doc.at((*path, unexpected), key=True)
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        return PolicyFileError(
+            f"unknown key {unexpected!r}{hint}; allowed here: {allowed_text}", where
+        )
+    if error.validator == "required":
+        return PolicyFileError(error.message, doc.at(path))
+    message = _short(error)
+    return PolicyFileError(message, doc.at(path))
+
+
+def _short(error: ValidationError) -> str:
+    """jsonschema's message, trimmed: long instances make unreadable one-liners."""
+    if error.validator in ("type", "pattern", "enum", "minimum", "minLength", "const"):
+        instance = repr(error.instance)
+        if len(instance) > 60:
+            instance = instance[:57] + "..."
+        expected = {
+            "type": f"is not of type {error.validator_value!r}",
+            "pattern": f"does not match {error.validator_value!r}",
+            "enum": f"is not one of {error.validator_value!r}",
+        }.get(error.validator)
+        if expected:
+            return f"{instance} {expected}"
+    if error.validator == "oneOf" and error.context:
+        best = min(error.context, key=lambda e: len(e.message))
+        return _short(best)
+    return error.message

@@ -1,0 +1,1 @@
+"""The HTTP service: the Python API over HTTP, problem+json errors, OpenAPI."""
