@@ -29,10 +29,12 @@ from .values import BOOLEAN, NULL, NUMBER, Type, numeric_result
 
 def check(node: Node, env: Mapping[str, Type], convention: Convention) -> Type:
     """The type of ``node``; raise ExpressionError (with position) when it is ill-typed."""
-    return _Checker(env, convention).infer(node)
+    return Checker(env, convention).infer(node)
 
 
-class _Checker:
+class Checker:
+    """Infers the type of a node (and checks it); ``lower`` asks it for each node's type."""
+
     def __init__(self, env: Mapping[str, Type], convention: Convention) -> None:
         self.env = env
         self.convention = convention
