@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from interpreter import Repository  # noqa: E402
+from interpreter.cli import reference  # noqa: E402
 from interpreter.site.render import render_site, write_site  # noqa: E402
 
 
@@ -30,7 +31,7 @@ def main() -> None:
         work = Path(scratch)
         shutil.copy(REPO / "mkdocs.yml", work / "mkdocs.yml")
         start = time.perf_counter()
-        pages = render_site(Repository(REPO / "policies"), dt.date.today())
+        pages = render_site(Repository(REPO / "policies"), dt.date.today(), reference=reference())
         write_site(work / "generated_docs", pages)
         rendered = time.perf_counter()
         subprocess.run(

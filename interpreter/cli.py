@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -385,7 +387,64 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
 def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
     from .site.render import run_docs
 
-    return run_docs(repo, args.check, args.today)
+    return run_docs(repo, args.check, args.today, reference())
+
+
+def reference() -> Any:
+    """What the site's reference pages document: the commands' --help and the public API."""
+    from .site.render import Reference
+
+    return Reference(_cli_help(), _api_items())
+
+
+def _cli_help() -> list[dict[str, str]]:
+    """Each subcommand's --help, at a fixed width so the page does not depend on the terminal."""
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
+    try:
+        parser = build_parser()
+        out = [{"name": "policy", "help": parser.format_help()}]
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in actions:
+            for name, sub in action.choices.items():
+                out.append({"name": name, "help": sub.format_help()})
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
+    return out
+
+
+def _api_items() -> list[dict[str, str]]:
+    """The public API (``interpreter.__all__``): signature and docstring of each name."""
+    import interpreter
+
+    items = []
+    for name in interpreter.__all__:
+        obj = getattr(interpreter, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            items.append({"name": name, "signature": f"{name} = {obj!r}", "doc": "", "methods": []})
+            continue
+        try:
+            signature = f"{name}{inspect.signature(obj)}"
+        except (TypeError, ValueError):
+            signature = name
+        kind = "class" if inspect.isclass(obj) else "def"
+        doc = inspect.getdoc(obj) or ""
+        methods = []
+        if inspect.isclass(obj) and not issubclass(obj, BaseException):
+            for attr, member in sorted(vars(obj).items()):
+                if attr.startswith("_") or not inspect.isfunction(member):
+                    continue
+                summary = (inspect.getdoc(member) or "").split("\n")[0]
+                methods.append(
+                    f"{attr}{inspect.signature(member)}" + (f" — {summary}" if summary else "")
+                )
+        items.append(
+            {"name": name, "signature": f"{kind} {signature}", "doc": doc, "methods": methods}
+        )
+    return items
 
 
 def cmd_matrix(repo: Repository, args: argparse.Namespace) -> int:

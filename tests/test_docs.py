@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from interpreter import Repository
+from interpreter.cli import reference
 from interpreter.policy.files import write_atomic
 from interpreter.site.humanize import cell_text, formula, vocabulary
 from interpreter.site.render import render_site, stale_files, status, write_site
@@ -21,7 +22,7 @@ DAY = dt.date(2022, 1, 1)
 
 @pytest.fixture(scope="module")
 def pages(repo: Repository) -> dict[str, bytes]:
-    return render_site(repo, DAY)
+    return render_site(repo, DAY, reference=reference())
 
 
 def text(pages: dict[str, bytes], rel: str) -> str:
@@ -29,12 +30,12 @@ def text(pages: dict[str, bytes], rel: str) -> str:
 
 
 def test_render_is_deterministic(repo: Repository, pages: dict[str, bytes]) -> None:
-    assert render_site(Repository(repo.root), DAY) == pages
+    assert render_site(Repository(repo.root), DAY, reference=reference()) == pages
 
 
 def test_a_later_day_with_the_same_status_renders_the_same(repo: Repository, pages) -> None:
     # No date is printed: only the status, which for every policy is unchanged here.
-    assert render_site(repo, dt.date(2022, 6, 30)) == pages
+    assert render_site(repo, dt.date(2022, 6, 30), reference=reference()) == pages
 
 
 def test_status_on_the_build_day(repo: Repository) -> None:

@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
-from ..policy.model import Policy
 from ..language.tables import Cell
+from ..policy.model import Policy
 
 LANGS = ("zh", "en")
 

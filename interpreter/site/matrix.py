@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from ..language.conventions import CIVIL_CODE_1259, NEUTRAL
-from ..runtime.engine import evaluate_policy, to_json
 from ..language.errors import PolicyError
 from ..language.expressions import COMPARISONS, Binary, Call, Literal, Name, Node, children
+from ..language.tables import Cell
+from ..policy.model import Case, Computation, Policy
+from ..runtime.engine import evaluate_policy, to_json
 from ..runtime.facts import parse_value
 from .humanize import cell_text, show_value
-from ..policy.model import Case, Computation, Policy
-from ..language.tables import Cell
 
 STEP = {"integer": Decimal(1), "money": Decimal("0.01"), "number": Decimal("0.01")}
 POINTS = ("below", "at", "above")

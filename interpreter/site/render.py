@@ -14,11 +14,8 @@ the check rightly fails until ``policy docs`` is run again.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import inspect
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,9 +24,9 @@ from typing import Any
 
 import jinja2
 
-from . import humanize
 from ..api import Repository
 from ..language.conventions import BASES
+from ..language.errors import PolicyError
 from ..policy.article_coverage import (
     OBLIGATION_PREFIX,
     NotComputable,
@@ -38,12 +35,12 @@ from ..policy.article_coverage import (
     load_manifest,
     source_coverage,
 )
-from ..language.errors import PolicyError
 from ..policy.files import write_atomic
-from .matrix import LABEL, Matrix, build_matrix
 from ..policy.model import Citation, Deadline, Obligation, Policy
 from ..policy.sources import Erratum, SourceError, SourceText, load_errata
 from ..runtime.case_coverage import PolicyCoverage, case_coverage
+from . import humanize
+from .matrix import LABEL, Matrix, build_matrix
 
 TEMPLATES = Path(__file__).parent / "templates"
 CIVIL_CODE_QUOTE = (
@@ -185,9 +182,24 @@ def md_quote(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in str(text).splitlines())
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What the reference pages document: each command's --help and the public API."""
+
+    commands: list[dict[str, str]]
+    api: list[dict[str, Any]]
+
+
 # -- pages ----------------------------------------------------------------------------------
-def render_site(repo: Repository, today: dt.date, docs_dir: Path | None = None) -> dict[str, bytes]:
-    """Every generated page, path (relative to generated_docs/) -> bytes."""
+def render_site(
+    repo: Repository,
+    today: dt.date,
+    docs_dir: Path | None = None,
+    reference: Reference | None = None,
+) -> dict[str, bytes]:
+    """Every generated page, path (relative to generated_docs/) -> bytes. The CLI and API
+    reference pages are rendered from ``reference``, which the surface above gives (the
+    site does not import the command line or the package root it documents)."""
     env = environment()
     documents = load_documents(repo)
     pages: dict[str, str | bytes] = {}
@@ -211,8 +223,11 @@ def render_site(repo: Repository, today: dt.date, docs_dir: Path | None = None) 
     rule_language = repo_root / "docs" / "rule-language.md"
     if rule_language.is_file():
         pages["reference/rule-language.md"] = rule_language.read_text(encoding="utf-8")
-    pages["reference/cli.md"] = env.get_template("cli.md.j2").render(commands=cli_help())
-    pages["reference/api.md"] = env.get_template("api.md.j2").render(items=api_items())
+    if reference is not None:
+        pages["reference/cli.md"] = env.get_template("cli.md.j2").render(
+            commands=reference.commands
+        )
+        pages["reference/api.md"] = env.get_template("api.md.j2").render(items=reference.api)
     pages["reference/glossary.md"] = env.get_template("glossary.md.j2").render(
         words=BASES["civil-code-1259"], quote=CIVIL_CODE_QUOTE
     )
@@ -502,59 +517,6 @@ def facts_text(facts: dict[str, Any]) -> str:
     return json.dumps(facts, ensure_ascii=False, sort_keys=True, default=str)
 
 
-# -- reference pages --------------------------------------------------------------------------
-def cli_help() -> list[dict[str, str]]:
-    """Each subcommand's --help, at a fixed width so the page does not depend on the terminal."""
-    from ..cli import build_parser
-
-    saved = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "100"
-    try:
-        parser = build_parser()
-        out = [{"name": "policy", "help": parser.format_help()}]
-        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        for action in actions:
-            for name, sub in action.choices.items():
-                out.append({"name": name, "help": sub.format_help()})
-    finally:
-        if saved is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = saved
-    return out
-
-
-def api_items() -> list[dict[str, str]]:
-    """The public API (``interpreter.__all__``): signature and docstring of each name."""
-    import interpreter
-
-    items = []
-    for name in interpreter.__all__:
-        obj = getattr(interpreter, name)
-        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
-            items.append({"name": name, "signature": f"{name} = {obj!r}", "doc": "", "methods": []})
-            continue
-        try:
-            signature = f"{name}{inspect.signature(obj)}"
-        except (TypeError, ValueError):
-            signature = name
-        kind = "class" if inspect.isclass(obj) else "def"
-        doc = inspect.getdoc(obj) or ""
-        methods = []
-        if inspect.isclass(obj) and not issubclass(obj, BaseException):
-            for attr, member in sorted(vars(obj).items()):
-                if attr.startswith("_") or not inspect.isfunction(member):
-                    continue
-                summary = (inspect.getdoc(member) or "").split("\n")[0]
-                methods.append(
-                    f"{attr}{inspect.signature(member)}" + (f" — {summary}" if summary else "")
-                )
-        items.append(
-            {"name": name, "signature": f"{kind} {signature}", "doc": doc, "methods": methods}
-        )
-    return items
-
-
 # -- writing ----------------------------------------------------------------------------------
 def stale_files(out_dir: Path, pages: dict[str, bytes]) -> list[str]:
     """Generated files that differ from what would be rendered, are missing, or are left over."""
@@ -605,11 +567,11 @@ def _remove_empty_dirs(out_dir: Path) -> None:
             path.rmdir()
 
 
-def run_docs(repo: Repository, check: bool, today: str | None) -> int:
+def run_docs(repo: Repository, check: bool, today: str | None, reference: Reference) -> int:
     """`policy docs [--check] [--today DATE]`: write generated_docs/, or exit 1 if stale."""
     day = _parse_day(today)
     out_dir = repo.root.parent / "generated_docs"
-    pages = render_site(repo, day)
+    pages = render_site(repo, day, reference=reference)
     if check:
         problems = stale_files(out_dir, pages)
         for problem in problems:

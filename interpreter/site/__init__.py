@@ -1,0 +1,1 @@
+"""The generated docs site and the test matrices, rendered from the policy files."""
