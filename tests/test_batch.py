@@ -136,14 +136,19 @@ def test_schema_command() -> None:
 # ------------------------------------------------ the columnar path equals row by row
 
 import datetime as dt  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
 import random  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import interpreter.batch  # noqa: E402
 from interpreter import Repository  # noqa: E402
 from interpreter.batch import run as batch  # noqa: E402
+from interpreter.batch.columns import MISS, _Codec  # noqa: E402
+from interpreter.batch.writers import _Writer  # noqa: E402
 from interpreter.columnar.engine import ColumnarPlan, evaluate_rows, fen_text, fen_texts  # noqa: E402
 from interpreter.language.errors import FactError, PolicyError  # noqa: E402
 from interpreter.runtime.engine import to_json  # noqa: E402
@@ -233,7 +238,7 @@ def test_quick_numbers_agree_with_parse_value(texts: list[str]) -> None:
     ):
         fact = facts[name]
         quick = QuickNumber(fact)
-        codec = batch._Codec(fact, plan)
+        codec = _Codec(fact, plan)
         for text in texts:
             got = quick(text) if text else None
             if got is not None:
@@ -244,7 +249,7 @@ def test_quick_numbers_agree_with_parse_value(texts: list[str]) -> None:
         one_by_one = [codec.text(t) for t in texts]
         assert codec.read_numbers(texts) == one_by_one
         for text, packed in zip(texts, one_by_one, strict=True):
-            if packed is batch.MISS:
+            if packed is MISS:
                 continue
             want = codec.packed(parse_value(fact, text))
             if fact.type.kind == "number":  # (coefficient, exponent), or the Decimal
@@ -309,23 +314,31 @@ def _write_random_csv(path: Path, policy_id: str, rows: int, seed: int) -> None:
             )
 
 
+def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many chunks and blocks: ``CHUNK`` in every batch module that reads it."""
+    for info in pkgutil.iter_modules(interpreter.batch.__path__):
+        module = importlib.import_module(f"interpreter.batch.{info.name}")
+        if hasattr(module, "CHUNK"):
+            monkeypatch.setattr(module, "CHUNK", 37)
+
+
 def _both_ways(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, policy_id: str, source: Path, on: dt.date
 ) -> None:
     """The columnar path's output and errors files are byte for byte the row path's."""
     policy = Repository(POLICIES).policy(policy_id)
-    monkeypatch.setattr(batch, "CHUNK", 37)  # many chunks and blocks
+    _small_chunks(monkeypatch)
     for fmt in (".csv", ".jsonl", ".parquet"):
         files = {}
         for way in ("columns", "rows"):
             if way == "rows":
-                monkeypatch.setattr(batch._Codec, "supports", classmethod(lambda cls, p: False))
+                monkeypatch.setattr(_Codec, "supports", classmethod(lambda cls, p: False))
             out = tmp_path / f"{source.stem}.{way}{fmt}"
             summary = batch.evaluate_file(policy, source, out, on, progress=False)
             errors = out.with_name(out.name + ".errors.jsonl")
             files[way] = (out.read_bytes(), errors.read_bytes(), summary.rows, summary.ok)
             monkeypatch.undo()
-            monkeypatch.setattr(batch, "CHUNK", 37)
+            _small_chunks(monkeypatch)
         assert files["columns"] == files["rows"], fmt
         assert files["rows"][1], "the sample has bad rows"
 
@@ -415,11 +428,11 @@ def test_write_columns_is_write(tmp_path: Path, fmt: str) -> None:
     ]
     for sample in (records, records[:1] + records[3:]):  # with and without quoting
         one, many = tmp_path / f"one{fmt}", tmp_path / f"many{fmt}"
-        writer = batch._Writer(one, fmt, columns, kinds)
+        writer = _Writer(one, fmt, columns, kinds)
         for record in sample:
             writer.write(record)
         writer.close(one)
-        writer = batch._Writer(many, fmt, columns, kinds)
+        writer = _Writer(many, fmt, columns, kinds)
         cols = [[r[c] for r in sample] for c in columns]
         special = {1: None, 2: dict(sample[2])} if len(sample) > 2 else {}
         if special:  # row 2 left out, row 3 given as a record
@@ -428,7 +441,7 @@ def test_write_columns_is_write(tmp_path: Path, fmt: str) -> None:
         writer.close(many)
         if special:
             one2 = tmp_path / f"one2{fmt}"
-            writer = batch._Writer(one2, fmt, columns, kinds)
+            writer = _Writer(one2, fmt, columns, kinds)
             for record in [sample[0], *sample[2:]]:
                 writer.write(record)
             writer.close(one2)
@@ -438,8 +451,8 @@ def test_write_columns_is_write(tmp_path: Path, fmt: str) -> None:
 
 
 def test_the_batch_readers_use_the_columnar_engines_integer_limit() -> None:
-    """batch.py keeps its own copy so that reading a file needs no numpy import."""
-    from interpreter.batch import run as batch
+    """batch/columns.py keeps its own copy so that reading a file needs no numpy import."""
+    from interpreter.batch import columns
     from interpreter.columnar import engine as columnar
 
-    assert batch._SAFE == columnar.SAFE
+    assert columns._SAFE == columnar.SAFE
