@@ -154,9 +154,9 @@ def main() -> None:
     args = parser.parse_args()
     n = args.cases
 
-    policy = Repository(ROOT / "policies").policy(POLICY)
+    program = Repository(ROOT / "policies").program(POLICY)
     t0 = time.perf_counter()
-    plan = ColumnarPlan(policy)
+    plan = ColumnarPlan(program)
     compile_s = time.perf_counter() - t0
     g = generate(n)
     cols = columns_for(plan, g)

@@ -110,12 +110,13 @@ def random_facts(rng: random.Random) -> dict:
 
 
 def per_case(n: int) -> None:
-    policy = Repository(ROOT / "policies").policy(POLICY)
+    program = Repository(ROOT / "policies").program(POLICY)
+    policy = program.policy
     on = dt.date(2021, 1, 1)
     rng = random.Random(2021)
     cases = [parse_facts(policy, random_facts(rng)) for _ in range(n)]
     for facts in cases[:2000]:  # the two must agree before their speed means anything
-        ours = evaluate_parsed(policy, dict(facts), on, trace=False).outputs
+        ours = evaluate_parsed(program, dict(facts), on, trace=False).outputs
         assert ours == hand_written(facts), (facts, ours, hand_written(facts))
 
     def once(fn) -> float:
@@ -128,8 +129,8 @@ def per_case(n: int) -> None:
     # sequential measurements would show up as a false ratio.
     contenders = {
         "hand": hand_written,
-        "plain": lambda f: evaluate_parsed(policy, f, on, trace=False),
-        "traced": lambda f: evaluate_parsed(policy, f, on, trace=True),
+        "plain": lambda f: evaluate_parsed(program, f, on, trace=False),
+        "traced": lambda f: evaluate_parsed(program, f, on, trace=True),
     }
     best = dict.fromkeys(contenders, float("inf"))
     for _ in range(7):

@@ -20,6 +20,7 @@ from .policy.build import load_policy
 from .policy.model import Obligation, Policy
 from .runtime.engine import Result, evaluate_policy
 from .runtime.facts import parse_on
+from .runtime.program import Program
 
 
 def default_root() -> Path:
@@ -37,6 +38,7 @@ class Repository:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or default_root()).resolve()
         self._loaded: dict[str, Policy] = {}
+        self._programs: dict[str, Program] = {}
 
     def ids(self) -> list[str]:
         if not self.root.is_dir():
@@ -54,6 +56,13 @@ class Repository:
             self._loaded[policy_id] = load_policy(self.root / policy_id, self.root.parent)
         return self._loaded[policy_id]
 
+    def program(self, policy_id: str) -> Program:
+        """The policy compiled to run (built once, on first use, and kept)."""
+        program = self._programs.get(policy_id)
+        if program is None:
+            program = self._programs.setdefault(policy_id, Program(self.policy(policy_id)))
+        return program
+
     def evaluate(
         self,
         policy_id: str,
@@ -63,9 +72,9 @@ class Repository:
         trace: bool = True,
     ) -> Result:
         """Outputs and trace for one case. ``on`` defaults to today."""
-        policy = self.policy(policy_id)
+        program = self.program(policy_id)
         day = dt.date.today() if on is None else parse_on(on)
-        return evaluate_policy(policy, facts, day, trace=trace)
+        return evaluate_policy(program, facts, day, trace=trace)
 
     def obligations(
         self,

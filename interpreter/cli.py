@@ -230,7 +230,7 @@ def cmd_eval(repo: Repository, args: argparse.Namespace) -> int:
 
     out = trace_document(result)
     if args.explain:
-        out["explanation"] = explain(policy, result)
+        out["explanation"] = explain(repo.program(args.policy_id), result)
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return EXIT_OK
 
@@ -246,7 +246,8 @@ def _eval_batch(repo: Repository, args: argparse.Namespace) -> int:
     policy = repo.policy(args.policy_id)
     _computable(policy)
     on = dt.date.today() if args.on is None else parse_on(args.on)
-    summary = evaluate_file(policy, args.batch, args.out, on, errors_path=args.errors)
+    program = repo.program(args.policy_id)
+    summary = evaluate_file(program, args.batch, args.out, on, errors_path=args.errors)
     errors = args.errors or args.out.with_name(args.out.name + ".errors.jsonl")
     print(
         f"{summary.rows} rows: {summary.ok} evaluated -> {args.out}; "
@@ -293,7 +294,7 @@ def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
 
     passed = failed = 0
     for policy_id in _ids(repo, args.policy_id):
-        for result in run_cases(repo.policy(policy_id)):
+        for result in run_cases(repo.program(policy_id)):
             if result.passed:
                 passed += 1
                 continue
@@ -305,7 +306,7 @@ def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
         from .runtime.case_coverage import case_coverage, report_lines
 
         for policy_id in _ids(repo, args.policy_id):
-            print("\n".join(report_lines(case_coverage(repo.policy(policy_id)))))
+            print("\n".join(report_lines(case_coverage(repo.program(policy_id)))))
     print(f"{passed} passed, {failed} failed")
     return EXIT_FAILED if failed else EXIT_OK
 

@@ -229,7 +229,7 @@ def test_quick_numbers_agree_with_parse_value(texts: list[str]) -> None:
     """Whatever a quick reader accepts, parse_value accepts with the same value; what it
     declines goes to parse_value, whose error message is then the only one."""
     facts = _facts()
-    plan = batch._columnar_plan(Repository(POLICIES).policy(PENSION))
+    plan = batch._columnar_plan(Repository(POLICIES).program(PENSION))
     for name in (
         "monthly_pension",
         "contribution_years",
@@ -326,7 +326,7 @@ def _both_ways(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, policy_id: str, source: Path, on: dt.date
 ) -> None:
     """The columnar path's output and errors files are byte for byte the row path's."""
-    policy = Repository(POLICIES).policy(policy_id)
+    program = Repository(POLICIES).program(policy_id)
     _small_chunks(monkeypatch)
     for fmt in (".csv", ".jsonl", ".parquet"):
         files = {}
@@ -334,7 +334,7 @@ def _both_ways(
             if way == "rows":
                 monkeypatch.setattr(_Codec, "supports", classmethod(lambda cls, p: False))
             out = tmp_path / f"{source.stem}.{way}{fmt}"
-            summary = batch.evaluate_file(policy, source, out, on, progress=False)
+            summary = batch.evaluate_file(program, source, out, on, progress=False)
             errors = out.with_name(out.name + ".errors.jsonl")
             files[way] = (out.read_bytes(), errors.read_bytes(), summary.rows, summary.ok)
             monkeypatch.undo()
@@ -392,7 +392,8 @@ def test_columnar_path_equals_row_path(
 def test_json_column_is_to_json_of_row(policy_id: str) -> None:
     """Every policy's cases: the output columns formatted at once are to_json of each
     row's values, value and type."""
-    policy = Repository(POLICIES).policy(policy_id)
+    program = Repository(POLICIES).program(policy_id)
+    policy = program.policy
     batches: dict[dt.date, list[dict]] = {}
     for case in policy.cases:
         on = case.on or policy.in_force.start
@@ -401,9 +402,9 @@ def test_json_column_is_to_json_of_row(policy_id: str) -> None:
             batches.setdefault(on, []).append(parse_facts(policy, case.facts))
         except PolicyError:
             continue
-    plan = ColumnarPlan(policy)
+    plan = ColumnarPlan(program)
     for on, rows in batches.items():
-        result = evaluate_rows(policy, rows, on, plan=plan)
+        result = evaluate_rows(program, rows, on, plan=plan)
         for name in policy.outputs:
             column = result.json_column(name)
             if column is None:  # no quick form: the batch goes row by row

@@ -115,9 +115,9 @@ def pension_facts(draw) -> dict:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()}
 
 
-def _scalar(policy, facts: dict, on: dt.date = ON, outputs: list[str] | None = None):
+def _scalar(program, facts: dict, on: dt.date = ON, outputs: list[str] | None = None):
     try:
-        return evaluate_parsed(policy, dict(facts), on, outputs=outputs, trace=False).outputs
+        return evaluate_parsed(program, dict(facts), on, outputs=outputs, trace=False).outputs
     except PolicyError as exc:
         return ("error", str(exc))
 
@@ -134,7 +134,7 @@ def _columnar_rows(result, n: int | range) -> list:
 
 @pytest.fixture(scope="module")
 def plan(repo) -> ColumnarPlan:
-    return ColumnarPlan(repo.policy(PENSION))
+    return ColumnarPlan(repo.program(PENSION))
 
 
 @pytest.mark.parametrize("by_value", [False, True], ids=["per-row", "by-value"])
@@ -143,19 +143,20 @@ def plan(repo) -> ColumnarPlan:
 def test_columnar_equals_scalar_on_random_valid_facts(repo, plan, by_value, rows) -> None:
     """by-value: every date and table column computed once per value in its range and
     gathered, as in a large batch (see ``columnar._by_value``), whatever the batch size."""
-    policy = repo.policy(PENSION)
-    parsed = [parse_facts(policy, r) for r in rows]
+    program = repo.program(PENSION)
+    parsed = [parse_facts(program.policy, r) for r in rows]
     with pytest.MonkeyPatch.context() as patch:
         if by_value:
             patch.setattr(columnar, "_BY_VALUE_ROWS", 0)
             patch.setattr(columnar, "_BY_VALUE_SPAN", 0)
-        result = evaluate_rows(policy, parsed, ON, plan=plan)
-    assert _columnar_rows(result, len(parsed)) == [_scalar(policy, p) for p in parsed]
+        result = evaluate_rows(program, parsed, ON, plan=plan)
+    assert _columnar_rows(result, len(parsed)) == [_scalar(program, p) for p in parsed]
 
 
-def _vectorised(policy) -> list[str]:
+def _vectorised(program) -> list[str]:
     """The computations that depend on nothing the columnar compiler refuses."""
-    refused = set(ColumnarPlan(policy, list(policy.computations)).unsupported)
+    policy = program.policy
+    refused = set(ColumnarPlan(program, list(policy.computations)).unsupported)
     return [n for n in policy.computations if not refused & set(policy.dependency_order((n,)))]
 
 
@@ -177,16 +178,17 @@ def test_columnar_equals_scalar_on_every_policys_cases(repo, policy_id) -> None:
     """Each policy's cases as one batch, repeated to 4096+ rows (where large-batch paths
     start): its outputs, and every computation the columnar compiler accepts, exactly as
     the scalar engine gives them, or its errors. An empty batch is no error."""
-    policy = repo.policy(policy_id)
-    for wanted in (list(policy.outputs), _vectorised(policy)):
+    program = repo.program(policy_id)
+    policy = program.policy
+    for wanted in (list(policy.outputs), _vectorised(program)):
         if not wanted:
             continue
-        plan = ColumnarPlan(policy, wanted)
+        plan = ColumnarPlan(program, wanted)
         for on, rows in _case_batches(policy).items():
-            assert evaluate_rows(policy, [], on, plan=plan).n == 0
+            assert evaluate_rows(program, [], on, plan=plan).n == 0
             times = -(-4096 // len(rows))
-            result = evaluate_rows(policy, rows * times, on, plan=plan)
-            expected = [_scalar(policy, r, on, wanted) for r in rows]
+            result = evaluate_rows(program, rows * times, on, plan=plan)
+            expected = [_scalar(program, r, on, wanted) for r in rows]
             assert _columnar_rows(result, len(rows)) == expected
             last = range(len(rows) * (times - 1), len(rows) * times)
             assert _columnar_rows(result, last) == expected
@@ -195,7 +197,8 @@ def test_columnar_equals_scalar_on_every_policys_cases(repo, policy_id) -> None:
 def test_columnar_rounding_ties_and_errors(repo, plan) -> None:
     """Ties of the 1.8% and of the personal-account split, a cadre without the city
     average (an error, the scalar engine's message), and the largest number accepted."""
-    policy = repo.policy(PENSION)
+    program = repo.program(PENSION)
+    policy = program.policy
     base = {
         "pension_start_date": "2010-05-01",
         "retirement_approved_date": "2010-04-20",
@@ -227,8 +230,8 @@ def test_columnar_rounding_ties_and_errors(repo, plan) -> None:
     with pytest.raises(FactError, match="too large"):
         parse_facts(policy, {**base, "contribution_years": "1" + "0" * 20})
     parsed = [parse_facts(policy, r) for r in rows]
-    result = evaluate_rows(policy, parsed, ON, plan=plan)
-    assert _columnar_rows(result, len(parsed)) == [_scalar(policy, p) for p in parsed]
+    result = evaluate_rows(program, parsed, ON, plan=plan)
+    assert _columnar_rows(result, len(parsed)) == [_scalar(program, p) for p in parsed]
     assert 5 in result.scalar
     assert result.scalar_rows[0] == 5
 

@@ -27,7 +27,7 @@ from .conftest import PENSION, POLICIES, REPO
 
 @pytest.fixture(scope="module")
 def pension_matrix(repo: Repository):
-    return build_matrix(repo.policy(PENSION))
+    return build_matrix(repo.program(PENSION))
 
 
 def probes(matrix, boundary_part: str) -> list:
@@ -38,7 +38,7 @@ def probes(matrix, boundary_part: str) -> list:
 def test_snapshot_is_current(repo: Repository, policy_id: str) -> None:
     path = snapshot_path(REPO, policy_id)
     assert path.is_file(), f"no snapshot; run: policy matrix {policy_id} --update"
-    fresh = build_matrix(repo.policy(policy_id)).csv_bytes()
+    fresh = build_matrix(repo.program(policy_id)).csv_bytes()
     assert fresh == path.read_bytes(), (
         f"{path.relative_to(REPO)} differs from the engine's outputs: review the change, "
         f"then run: policy matrix {policy_id} --update"
@@ -115,7 +115,7 @@ def test_csv_is_utf8_with_bom_and_parses(pension_matrix) -> None:
 
 
 def test_hand_written_cases_cover_every_row_of_the_age_table(repo: Repository) -> None:
-    report = case_coverage(repo.policy(PENSION))
+    report = case_coverage(repo.program(PENSION))
     age = report.clauses["age"]
     rows = {index: cases for (name, index), cases in age.rows.items() if name == "age_band_amount"}
     assert sorted(rows, key=lambda i: -1 if i is None else i) == [None, 0, 1, 2, 3]
@@ -125,7 +125,7 @@ def test_hand_written_cases_cover_every_row_of_the_age_table(repo: Repository) -
 
 
 def test_branches_are_reported_with_the_cases_taking_them(repo: Repository) -> None:
-    report = case_coverage(repo.policy(PENSION))
+    report = case_coverage(repo.program(PENSION))
     seniority = report.clauses["seniority"]
     taken = {(b.computation, b.index, b.taken): cases for b, cases in seniority.branches.items()}
     # 超过15年 then/else; 少于15元 then/else; out of scope (if#1 then)
@@ -142,7 +142,7 @@ def test_an_uncovered_row_is_reported(tmp_path: Path) -> None:
     for case_file in (root / PENSION / "tests").glob("*.yaml"):
         if case_file.name != "flat.yaml":  # the flat cases check flat_increase only
             case_file.unlink()
-    report = case_coverage(Repository(root).policy(PENSION))
+    report = case_coverage(Repository(root).program(PENSION))
     rows = [f"age_band_amount row {n}" for n in ("1", "2", "3", "4", "default")]
     assert report.clauses["age"].missing() == [
         *rows,

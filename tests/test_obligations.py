@@ -370,10 +370,10 @@ def test_other_commands_cope_with_no_outputs() -> None:
 def test_columnar_and_generated_plans_with_zero_outputs(repo: Repository) -> None:
     from interpreter.columnar.engine import ColumnarPlan, evaluate_rows
 
-    policy = repo.policy(PLAN)
-    generated = policy.generated_plan(())
+    program = repo.program(PLAN)
+    generated = program.generated_plan(())
     assert generated is not None and generated.run({}, {}) == {}
-    result = evaluate_rows(policy, [{}, {}, {}], dt.date(2021, 7, 1), plan=ColumnarPlan(policy))
+    result = evaluate_rows(program, [{}, {}, {}], dt.date(2021, 7, 1), plan=ColumnarPlan(program))
     assert result.n == 3
     assert result.row(2) == {}
 

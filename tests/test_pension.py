@@ -9,6 +9,7 @@ import pytest
 
 from interpreter import FactError, NotInForceError, UnknownPolicyError, evaluate, load
 from interpreter.runtime.cases import run_case
+from interpreter.runtime.program import Program
 
 from .conftest import PENSION
 
@@ -127,7 +128,7 @@ def test_a_wrong_expectation_fails() -> None:
         case.clause,
         case.location,
     )
-    result = run_case(policy, wrong)
+    result = run_case(Program(policy), wrong)
     assert not result.passed
     assert "expected '16.00', got '15.00'" in result.problems[0]
 

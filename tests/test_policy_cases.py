@@ -19,8 +19,8 @@ _CASES = [
 
 @pytest.mark.parametrize(("policy_id", "index"), _CASES)
 def test_yaml_case(policy_id: str, index: int) -> None:
-    policy = _REPO.policy(policy_id)
-    result = run_case(policy, policy.cases[index])
+    program = _REPO.program(policy_id)
+    result = run_case(program, program.policy.cases[index])
     assert result.passed, "; ".join(result.problems)
 
 

@@ -38,6 +38,7 @@ from ..policy.files import atomic_path
 from ..policy.model import Policy
 from ..runtime.engine import to_json
 from ..runtime.facts import parse_facts
+from ..runtime.program import Program
 from .columns import MISS, _Codec, _pack
 from .readers import (
     CHUNK,
@@ -64,6 +65,7 @@ class _Run:
     """What every stage of one batch shares: the policy and date, the outputs and their
     kinds, where accepted rows go, where rejected rows go, and the running counts."""
 
+    program: Program
     policy: Policy
     on: dt.date
     outputs: list[str]
@@ -100,7 +102,7 @@ class _Run:
 
 
 def evaluate_file(
-    policy: Policy,
+    program: Program,
     source: Path,
     out: Path,
     on: dt.date,
@@ -111,6 +113,7 @@ def evaluate_file(
 ) -> BatchSummary:
     """Evaluate every row of ``source``; write outputs to ``out`` and the rejected rows
     to ``errors_path`` (default: ``OUT.errors.jsonl``), both atomically."""
+    policy = program.policy
     out_fmt = file_format(out)
     file_format(source)
     policy.check_in_force(on)
@@ -135,8 +138,8 @@ def evaluate_file(
                     err_handle.write(json.dumps(error.as_dict(), ensure_ascii=False) + "\n")
                 pending.clear()
 
-            plan = _columnar_plan(policy) if columnar else None
-            batch = _Run(policy, on, outputs, kinds, writer, reject, summary)
+            plan = _columnar_plan(program) if columnar else None
+            batch = _Run(program, policy, on, outputs, kinds, writer, reject, summary)
             if plan is not None and _Codec.supports(policy):
                 run = _by_column(batch, plan, source)
             else:
@@ -178,13 +181,13 @@ def _run_chunk(
 ) -> None:
     if not chunk:
         return
-    results, scalar = evaluate_parsed_rows(batch.policy, [c[2] for c in chunk], batch.on, columnar)
+    results, scalar = evaluate_parsed_rows(batch.program, [c[2] for c in chunk], batch.on, columnar)
     batch.summary.scalar_rows += scalar
     batch.write_rows([(c[0], c[1]) for c in chunk], results)
 
 
 def evaluate_parsed_rows(
-    policy: Policy, facts: list[dict[str, Any]], on: dt.date, columnar: bool = True
+    program: Program, facts: list[dict[str, Any]], on: dt.date, columnar: bool = True
 ) -> tuple[list[dict[str, Any] | PolicyError], int]:
     """Outputs (or the error) of each row of parsed facts, and how many rows the scalar
     engine did: through the columnar engine when numpy is there, else the scalar engine."""
@@ -194,15 +197,14 @@ def evaluate_parsed_rows(
         except ImportError:  # numpy absent: the scalar engine does the batch
             columnar = False
     if columnar:
-        plan = _columnar_plan(policy)
-        result = evaluate_rows(policy, facts, on, plan=plan)
+        result = evaluate_rows(program, facts, on)
         return _result_rows(result, len(facts)), len(result.scalar)
     from ..runtime.engine import evaluate_parsed
 
     out = []
     for values in facts:
         try:
-            out.append(evaluate_parsed(policy, dict(values), on, trace=False).outputs)
+            out.append(evaluate_parsed(program, dict(values), on, trace=False).outputs)
         except PolicyError as exc:
             out.append(exc)
         except ArithmeticError as exc:
@@ -220,19 +222,13 @@ def _result_rows(result: Any, n: int) -> list[dict[str, Any] | PolicyError]:
     return out
 
 
-_plans: dict[int, Any] = {}
-
-
-def _columnar_plan(policy: Policy) -> Any:
-    """The policy's compiled columnar plan (kept), or None without numpy."""
+def _columnar_plan(program: Program) -> Any:
+    """The program's columnar plan (built once, kept in the program), or None without numpy."""
     try:
-        from ..columnar.engine import ColumnarPlan
+        from ..columnar.engine import columnar_plan
     except ImportError:  # numpy absent: the scalar engine does the batch
         return None
-    plan = _plans.get(id(policy))
-    if plan is None or plan.policy is not policy:
-        plan = _plans[id(policy)] = ColumnarPlan(policy)
-    return plan
+    return columnar_plan(program)
 
 
 # ------------------------------------------------------------ the columnar path

@@ -50,6 +50,7 @@ from ..language.tables import Cell
 from ..policy.model import Computation, Policy
 from ..runtime.closures import operator_of
 from ..runtime.engine import Result, evaluate_parsed, to_json
+from ..runtime.program import MAX_GENERATED_PLANS, Program
 
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 SAFE = 2**62  # every valid integer in a column stays below this in magnitude
@@ -363,6 +364,8 @@ class ColumnarResult:
     kinds: dict[str, str]
     vocab: list[str]
     scalar: dict[int, Result | PolicyError] = field(default_factory=dict)
+    # computations met with a kind the columns do not take, in this evaluation only
+    unsupported: dict[str, str] = field(default_factory=dict)
 
     @property
     def scalar_rows(self) -> list[int]:
@@ -512,10 +515,12 @@ def _at(data: Any, i: int) -> Any:
 
 
 class ColumnarPlan:
-    """A policy's rules compiled once for columns; ``evaluate`` runs them on a batch."""
+    """A policy's rules compiled once for columns; ``evaluate`` runs them on a batch and
+    never changes the plan (several threads may share one: see ``columnar_plan``)."""
 
-    def __init__(self, policy: Policy, outputs: Sequence[str] | None = None) -> None:
-        self.policy = policy
+    def __init__(self, program: Program, outputs: Sequence[str] | None = None) -> None:
+        self.program = program
+        self.policy = policy = program.policy
         self.outputs = tuple(outputs or policy.outputs)
         self.kinds = policy.kinds
         self.types = policy.types
@@ -600,7 +605,7 @@ class ColumnarPlan:
     ) -> ColumnarResult:
         """Evaluate every row. ``row_facts(i)`` gives row i's parsed facts for the rows
         sent to the scalar engine (default: rebuilt from the columns)."""
-        policy = self.policy
+        policy, program = self.policy, self.program
         policy.check_in_force(on)
         if columns:
             n = len(next(iter(columns.values())).data)
@@ -609,15 +614,16 @@ class ColumnarPlan:
         ctx = Context(n, {}, dict(self.base_vocab))
         for name in policy.facts:
             ctx.values[name] = self._input(ctx, columns[name])
-        params = policy.parameter_values_on(on)
+        params = program.parameter_values_on(on)
         for name, value in params.items():
             ctx.values[name] = self._constant(ctx, value, self.types[name].kind)
+        unsupported: dict[str, str] = {}
         for name, done in zip(self.order, self.release, strict=True):
             fn = self.compiled.get(name)
             try:
                 ctx.values[name] = Val(None, False, True) if fn is None else fn(ctx)
             except Unsupported as exc:  # a kind met only at run time: every row to scalar
-                self.unsupported[name] = str(exc)
+                unsupported[name] = str(exc)
                 ctx.values[name] = Val(None, False, True)
             for old in done:
                 del ctx.values[old]
@@ -628,12 +634,13 @@ class ColumnarPlan:
         vocab = [""] * len(ctx.vocab)
         for text, code in ctx.vocab.items():
             vocab[code] = text
-        result = ColumnarResult(n, outputs, {o: self.kinds[o] for o in self.outputs}, vocab)
+        kinds = {o: self.kinds[o] for o in self.outputs}
+        result = ColumnarResult(n, outputs, kinds, vocab, unsupported=unsupported)
         get = row_facts or (lambda i: self.unpack(columns, i))
         for i in np.flatnonzero(bad).tolist():
             try:
                 result.scalar[i] = evaluate_parsed(
-                    policy, get(i), on, outputs=list(self.outputs), trace=False
+                    program, get(i), on, outputs=list(self.outputs), trace=False
                 )
             except PolicyError as exc:
                 result.scalar[i] = exc
@@ -1440,15 +1447,27 @@ def too_large(exc: ArithmeticError) -> EvaluationError:
     )
 
 
+def columnar_plan(program: Program, outputs: Sequence[str] | None = None) -> ColumnarPlan:
+    """The program's columnar plan for these outputs (default: every declared output),
+    built on first use and kept in the program (at most ``MAX_GENERATED_PLANS`` of them)."""
+    key = tuple(outputs or program.policy.outputs)
+    plan = program.columnar.get(key)
+    if plan is None:
+        plan = ColumnarPlan(program, key)
+        if len(program.columnar) < MAX_GENERATED_PLANS:
+            plan = program.columnar.setdefault(key, plan)
+    return plan
+
+
 def evaluate_rows(
-    policy: Policy,
+    program: Program,
     facts: Sequence[dict[str, Any]],
     on: dt.date,
     *,
     plan: ColumnarPlan | None = None,
 ) -> ColumnarResult:
     """Evaluate parsed facts (``parse_facts`` dicts) with the columnar engine."""
-    plan = plan or ColumnarPlan(policy)
+    plan = plan or columnar_plan(program)
     columns, to_scalar = plan.pack(facts)
     return plan.evaluate(columns, on, to_scalar=to_scalar, row_facts=lambda i: dict(facts[i]))
 
@@ -1459,5 +1478,6 @@ __all__ = [
     "ColumnarPlan",
     "ColumnarResult",
     "EvaluationError",
+    "columnar_plan",
     "evaluate_rows",
 ]

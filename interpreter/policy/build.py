@@ -8,12 +8,14 @@ are collected so `policy validate` can list them at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ..language.analysis import whole_fen
 from ..language.conventions import Convention, convention_from
 from ..language.errors import Location, PolicyError, PolicyFileError, ValidationErrors, did_you_mean
 from ..language.expressions import ExpressionError, If, Literal, Node, names, number_literal, parse
@@ -21,14 +23,12 @@ from ..language.tables import (
     Cell,
     TableError,
     apply_top_band_ceiling,
-    compile_table,
     gaps,
     overlaps,
     parse_cell,
 )
 from ..language.typecheck import check
 from ..language.values import Type, assignable, declared, python_value_ok
-from ..runtime.closures import compile_expr, whole_fen
 from . import schema
 from .article_coverage import citations_of, conflicts, load_manifest, source_coverage
 from .citations import check_citation
@@ -435,9 +435,6 @@ class _Builder(ObligationChecks):
     def _interpretations(self, items: list[dict]) -> list[Interpretation]:
         return [Interpretation(i["id"], text_of(i["topic"]), text_of(i["note"])) for i in items]
 
-    def _nullable(self) -> frozenset[str]:
-        return frozenset(n for n, t in self.types.items() if t.nullable)
-
     def _expression(self, doc: Document, path: tuple, source: str) -> tuple[Node, Type] | None:
         try:
             node = parse(source)
@@ -489,11 +486,12 @@ class _Builder(ObligationChecks):
                 return None
             if not self._enum_results(doc, (*base, "expr"), node, t):
                 return None
-            comp.expr = node
-            comp.deps = tuple(dict.fromkeys(n.name for n in names(node)))
-            comp.fn = compile_expr(node, self.convention, self._nullable())
-            comp.check_fen = t.kind == "money" and not whole_fen(node, self.types)
-            return comp
+            return dataclasses.replace(
+                comp,
+                expr=node,
+                deps=tuple(dict.fromkeys(n.name for n in names(node))),
+                check_fen=t.kind == "money" and not whole_fen(node, self.types),
+            )
         return self._table(doc, comp, spec["table"], (*base, "table"))
 
     def _table(
@@ -589,20 +587,15 @@ class _Builder(ObligationChecks):
                     doc.at(base),
                 )
             )
-        comp.table = Table(spec["hit_policy"], columns, tuple(rows), default, tuple(table_gaps))
-        nullable = self._nullable()
-        compiled = [compile_expr(t, self.convention, nullable) for t in thens if t is not None]
-        default_fn = compile_expr(default, self.convention, nullable) if default else None
-        comp.fn = compile_table(columns, cell_rows, compiled, default_fn, comp.name)
+        table = Table(spec["hit_policy"], columns, tuple(rows), default, tuple(table_gaps))
         results = [t for t in thens if t is not None] + ([default] if default else [])
-        comp.check_fen = comp.type.kind == "money" and not all(
-            whole_fen(t, self.types) for t in results
-        )
+        check_fen = comp.type.kind == "money" and not all(whole_fen(t, self.types) for t in results)
         deps = list(columns) + [n.name for t in thens if t for n in names(t)]
         if default is not None:
             deps += [n.name for n in names(default)]
-        comp.deps = tuple(dict.fromkeys(deps))
-        return comp
+        return dataclasses.replace(
+            comp, table=table, deps=tuple(dict.fromkeys(deps)), check_fen=check_fen
+        )
 
     def _enum_results(self, doc: Document, path: tuple, node: Node, t: Type) -> bool:
         """``expr: "'place_of_treatmnet'"`` must fail at load, not at the first comparison."""

@@ -1,7 +1,8 @@
-"""The policy model: plain data classes built from the YAML files.
+"""The policy model: frozen data classes built from the YAML files.
 
 Everything a later stage needs (evaluation, the docs site, diffs, columnar compilation)
-reads these objects, never the YAML.
+reads these objects, never the YAML. Nothing here is compiled or cached per date: that is
+``runtime.program.Program``'s job, built once per policy from this model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ..language.conventions import Convention
@@ -19,11 +19,7 @@ from ..language.errors import Location, NotInForceError
 from ..language.expressions import Node
 from ..language.tables import Cell
 from ..language.values import Type
-from ..runtime.closures import Compiled
-from ..runtime.codegen import GeneratedPlan, NotGenerated, generate
 from .sources import SourceText
-
-MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ class Table:
     gaps: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Computation:
     name: str
     type: Type
@@ -131,7 +127,6 @@ class Computation:
     table: Table | None
     location: Location
     deps: tuple[str, ...] = ()
-    fn: Compiled | None = None
     check_fen: bool = True  # False when the result is provably whole fen
 
 
@@ -308,7 +303,7 @@ class DocumentInfo:
     published: dt.date
 
 
-@dataclass
+@dataclass(frozen=True)
 class Policy:
     id: str
     root: Path
@@ -330,86 +325,27 @@ class Policy:
     not_computable: list = field(default_factory=list)  # coverage.NotComputable entries
     obligations: dict[str, Obligation] = field(default_factory=dict)
     obligation_groups: dict[str, ObligationGroup] = field(default_factory=dict)
-    _parameter_cache: dict[dt.date, dict[str, ParameterValue]] = field(
-        default_factory=dict, repr=False
-    )
-    _value_cache: dict[dt.date, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _order_cache: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, repr=False)
-    _generated_cache: dict[tuple[str, ...], GeneratedPlan | None] = field(
-        default_factory=dict, repr=False
-    )
-    _trace_cache: dict[dt.date, dict[str, tuple]] = field(default_factory=dict, repr=False)
-
-    @cached_property
-    def plan(self) -> dict[str, tuple[Compiled, bool, Computation]]:
-        """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
-        return {n: (c.fn, c.check_fen, c) for n, c in self.computations.items() if c.fn}
 
     def dependency_order(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
-        """The computations ``wanted`` depends on, dependencies first (memoised)."""
-        order = self._order_cache.get(wanted)
-        if order is None:
-            found: list[str] = []
-            seen: set[str] = set()
+        """The computations ``wanted`` depends on, dependencies first."""
+        found: list[str] = []
+        seen: set[str] = set()
 
-            def visit(name: str) -> None:
-                if name in seen or name not in self.computations:
-                    return
-                seen.add(name)
-                for dep in self.computations[name].deps:
-                    visit(dep)
-                found.append(name)
+        def visit(name: str) -> None:
+            if name in seen or name not in self.computations:
+                return
+            seen.add(name)
+            for dep in self.computations[name].deps:
+                visit(dep)
+            found.append(name)
 
-            for name in wanted:
-                visit(name)
-            order = self._order_cache[wanted] = tuple(found)
-        return order
-
-    def generated_plan(self, wanted: tuple[str, ...]) -> GeneratedPlan | None:
-        """One generated function computing ``wanted`` (see codegen), or None where the
-        rules use something the generator does not know (memoised)."""
-        if wanted not in self._generated_cache:
-            if len(self._generated_cache) >= MAX_GENERATED_PLANS:
-                return None  # a caller asking for ever new subsets: the closures serve them
-            try:
-                plan: GeneratedPlan | None = generate(self, wanted)
-            except NotGenerated:
-                plan = None
-            self._generated_cache[wanted] = plan
-        return self._generated_cache[wanted]
+        for name in wanted:
+            visit(name)
+        return tuple(found)
 
     @cached_property
     def output_names(self) -> tuple[str, ...]:
         return tuple(self.outputs)
-
-    def trace_layout(self, on: dt.date) -> dict[str, tuple]:
-        """name -> (computation, ((input, is money), ...), parameters read as trace JSON),
-        for the parameters in effect on ``on`` (memoised per date)."""
-        layout = self._trace_cache.get(on)
-        if layout is None:
-            parameters = self.parameters_on(on)
-            kinds = self.kinds
-            layout = {}
-            for name, comp in self.computations.items():
-                inputs = tuple(
-                    (d, kinds.get(d) == "money") for d in comp.deps if d not in parameters
-                )
-                params = MappingProxyType(
-                    {
-                        d: MappingProxyType(
-                            {
-                                "value": _param_json(parameters[d].value, kinds.get(d)),
-                                "from": parameters[d].start.isoformat(),
-                                "article": parameters[d].citation.article,
-                            }
-                        )
-                        for d in comp.deps
-                        if d in parameters
-                    }
-                )
-                layout[name] = (comp, inputs, params)
-            self._trace_cache[on] = layout
-        return layout
 
     @cached_property
     def types(self) -> dict[str, Type]:
@@ -436,33 +372,11 @@ class Policy:
                 f"in force {self.in_force.describe()}"
             )
 
-    def parameter_values_on(self, on: dt.date) -> dict[str, Any]:
-        """name -> value in effect on a date: what a case's environment starts from."""
-        cached = self._value_cache.get(on)
-        if cached is None:
-            cached = {n: pv.value for n, pv in self.parameters_on(on).items()}
-            self._value_cache[on] = cached
-        return cached
-
     def parameters_on(self, on: dt.date) -> dict[str, ParameterValue]:
-        """Every parameter's value in effect on a date (memoised per policy and date)."""
-        cached = self._parameter_cache.get(on)
-        if cached is None:
-            cached = {}
-            for name, parameter in self.parameters.items():
-                value = parameter.at(on)
-                if value is not None:
-                    cached[name] = value
-            self._parameter_cache[on] = cached
-        return cached
-
-
-def _param_json(value: Any, kind: str | None) -> Any:
-    """A parameter value as the trace shows it (money as "45.00", dates ISO)."""
-    if isinstance(value, Decimal):
-        if kind == "money":
-            return format(value.quantize(Decimal("0.01")), "f")
-        return int(value) if value == value.to_integral_value() else format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+        """Every parameter's value in effect on a date (``Program`` keeps them per date)."""
+        out = {}
+        for name, parameter in self.parameters.items():
+            value = parameter.at(on)
+            if value is not None:
+                out[name] = value
+        return out

@@ -19,6 +19,7 @@ from ..policy.model import Case, Policy
 from .closures import compile_expr
 from .engine import CaseEnv, evaluate_policy
 from .facts import parse_facts
+from .program import Program
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ def if_nodes(node: Node) -> list[If]:
     return found
 
 
-def case_coverage(policy: Policy) -> PolicyCoverage:
+def case_coverage(program: Program) -> PolicyCoverage:
     """Rows and branches of every clause, each with the names of the cases reaching it."""
+    policy = program.policy
     report = PolicyCoverage(policy.id, {c: ClauseCoverage(c) for c in policy.clauses})
     numbering: dict[str, dict[int, int]] = {}
     for name, comp in policy.computations.items():
@@ -102,7 +104,7 @@ def case_coverage(policy: Policy) -> PolicyCoverage:
     for case in policy.cases:
         if case.expect_error:
             continue
-        _record_case(policy, case, report, numbering, conditions)
+        _record_case(program, case, report, numbering, conditions)
     return report
 
 
@@ -116,20 +118,21 @@ def _compiled_conditions(policy: Policy) -> dict[int, object]:
 
 
 def _record_case(
-    policy: Policy,
+    program: Program,
     case: Case,
     report: PolicyCoverage,
     numbering: dict[str, dict[int, int]],
     conditions: dict[int, object],
 ) -> None:
+    policy = program.policy
     on: dt.date = case.on or policy.in_force.start
     wanted = [n for n in case.expect if n in policy.computations] or None
     try:
-        result = evaluate_policy(policy, case.facts, on, outputs=wanted)
+        result = evaluate_policy(program, case.facts, on, outputs=wanted)
     except PolicyError:
         return
-    env = CaseEnv(policy, parse_facts(policy, case.facts))
-    env.update(policy.parameter_values_on(on))
+    env = CaseEnv(program, parse_facts(policy, case.facts))
+    env.update(program.parameter_values_on(on))
     env.update({step.name: step.value for step in result.steps})
     for step in result.steps:
         comp = policy.computations[step.name]

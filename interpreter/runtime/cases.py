@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..language.errors import PolicyError
-from ..policy.model import Case, Policy
+from ..policy.model import Case
 from .engine import evaluate_policy, to_json
+from .program import Program
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,16 @@ class CaseResult:
     computed: tuple[str, ...] = ()
 
 
-def run_cases(policy: Policy) -> list[CaseResult]:
-    return [run_case(policy, case) for case in policy.cases]
+def run_cases(program: Program) -> list[CaseResult]:
+    return [run_case(program, case) for case in program.policy.cases]
 
 
-def run_case(policy: Policy, case: Case) -> CaseResult:
+def run_case(program: Program, case: Case) -> CaseResult:
+    policy = program.policy
     on = case.on or policy.in_force.start
     wanted = [n for n in case.expect if n in policy.computations] or None
     try:
-        result = evaluate_policy(policy, case.facts, on, outputs=wanted)
+        result = evaluate_policy(program, case.facts, on, outputs=wanted)
     except PolicyError as exc:
         if case.expect_error and case.expect_error in str(exc):
             return CaseResult(policy.id, case, True)

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..language.errors import EvaluationError
-from ..policy.model import Citation, Policy
+from ..policy.model import Citation
 from .facts import CENT, parse_facts
+from .program import Program
 
 ENGINE_VERSION = "0.1.0"
 
@@ -18,9 +19,9 @@ ENGINE_VERSION = "0.1.0"
 class CaseEnv(dict):
     """One case's values; a computed value is worked out on its first read, then kept."""
 
-    def __init__(self, policy: Policy, values: dict[str, Any]) -> None:
+    def __init__(self, program: Program, values: dict[str, Any]) -> None:
         super().__init__(values)
-        self.plan = policy.plan
+        self.plan = program.plan
         self.order: list[str] = []
         self.rows_hit: dict[str, int | None] = {}
 
@@ -110,7 +111,7 @@ def to_json(value: Any, kind: str | None = None) -> Any:
 
 
 def evaluate_policy(
-    policy: Policy,
+    program: Program,
     facts: Mapping[str, Any],
     on: dt.date,
     *,
@@ -118,13 +119,14 @@ def evaluate_policy(
     trace: bool = True,
 ) -> Result:
     """Evaluate ``outputs`` (default: all declared outputs) for one case on a date."""
+    policy = program.policy
     policy.check_in_force(on)
     values = parse_facts(policy, facts)
-    return evaluate_parsed(policy, values, on, outputs=outputs, trace=trace)
+    return evaluate_parsed(program, values, on, outputs=outputs, trace=trace)
 
 
 def evaluate_parsed(
-    policy: Policy,
+    program: Program,
     values: dict[str, Any],
     on: dt.date,
     *,
@@ -132,24 +134,24 @@ def evaluate_parsed(
     trace: bool = True,
 ) -> Result:
     """As evaluate_policy, for facts already parsed (the batch and benchmark path)."""
-    wanted = tuple(outputs) if outputs else policy.output_names
+    wanted = tuple(outputs) if outputs else program.output_names
     if not trace:
-        generated = policy.generated_plan(wanted)
+        generated = program.generated_plan(wanted)
         if generated is not None:
-            quick = generated.run(values, policy.parameter_values_on(on))
+            quick = generated.run(values, program.parameter_values_on(on))
             if quick is not None:
-                return Result(policy.id, on, quick, [], policy.content_hash, policy.kinds)
-    env = CaseEnv(policy, values)  # lazily, as the text reads: only what is needed
-    env.update(policy.parameter_values_on(on))
+                return Result(program.id, on, quick, [], program.content_hash, program.kinds)
+    env = CaseEnv(program, values)  # lazily, as the text reads: only what is needed
+    env.update(program.parameter_values_on(on))
     results = {name: env[name] for name in wanted}
-    steps = _trace(policy, env, on) if trace else []
-    return Result(policy.id, on, results, steps, policy.content_hash, policy.kinds)
+    steps = _trace(program, env, on) if trace else []
+    return Result(program.id, on, results, steps, program.content_hash, program.kinds)
 
 
-def _trace(policy: Policy, env: CaseEnv, on: dt.date) -> list[TraceStep]:
+def _trace(program: Program, env: CaseEnv, on: dt.date) -> list[TraceStep]:
     """The steps in the order they were worked out. What does not change from case to case
     (which names are inputs, the parameters read on this date) is prepared once per date."""
-    layout = policy.trace_layout(on)
+    layout = program.trace_layout(on)
     steps = []
     for name in env.order:
         comp, inputs_of, params = layout[name]

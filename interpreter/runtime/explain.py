@@ -6,10 +6,12 @@ from typing import Any
 
 from ..policy.model import Policy
 from .engine import Result, TraceStep, to_json
+from .program import Program
 
 
-def explain(policy: Policy, result: Result) -> dict[str, list[str]]:
+def explain(program: Program, result: Result) -> dict[str, list[str]]:
     """One line per value worked out, grouped under the article that says it."""
+    policy = program.policy
     zh: list[str] = []
     en: list[str] = []
     current = None

@@ -58,6 +58,7 @@ from ..runtime.json_schemas import (
     trace_document,
     trace_schema,
 )
+from ..runtime.program import Program
 
 PROBLEM = "application/problem+json"
 HASH_HEADER = "X-Policy-Content-Hash"
@@ -214,6 +215,12 @@ class Catalog:
         except Exception as exc:  # a policy file the loader itself trips on
             self.failed[policy_id] = f"{type(exc).__name__}: {exc}"
             return self.get(policy_id)
+
+    def program(self, policy_id: str) -> Program:
+        """The policy compiled to run, built once (``get``'s problems if it fails to load)."""
+        self.get(policy_id)
+        with self.lock:
+            return self.repo.program(policy_id)
 
     def loaded(self) -> list[Policy]:
         out = []
@@ -435,7 +442,8 @@ def create_app(
         return JSONResponse(meta, headers={HASH_HEADER: policy.content_hash})
 
     async def evaluate(request: Request) -> Response:
-        policy = catalog.get(request.path_params["id"])
+        program = catalog.program(request.path_params["id"])
+        policy = program.policy
         _json_content_type(request)
         body = parse_json(await read_body(request, max_body))
         if not isinstance(body, dict):
@@ -452,12 +460,12 @@ def create_app(
         def work() -> dict[str, Any]:
             policy.check_in_force(on)
             values = parse_facts(policy, body["facts"])
-            result = evaluate_parsed(policy, values, on, trace=with_trace)
+            result = evaluate_parsed(program, values, on, trace=with_trace)
             doc = trace_document(result)
             if explain:
                 from ..runtime.explain import explain as account
 
-                doc["explanation"] = account(policy, result)
+                doc["explanation"] = account(program, result)
             if log is not None:
                 doc["decision_id"] = log.record(policy, on, body["facts"], doc["outputs"])
             return doc
@@ -481,7 +489,8 @@ def create_app(
         return JSONResponse(doc, headers=headers)
 
     async def evaluate_batch(request: Request) -> Response:
-        policy = catalog.get(request.path_params["id"])
+        program = catalog.program(request.path_params["id"])
+        policy = program.policy
         ctype = (
             request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         )
@@ -560,7 +569,7 @@ def create_app(
                 except ArithmeticError as exc:  # a number beyond Decimal's 28 digits
                     detail = f"a number is too large to handle exactly ({type(exc).__name__})"
                     results[i] = {"row": i + 1, "error": {"field": "facts", "detail": detail}}
-            outs, _scalar = evaluate_parsed_rows(policy, parsed, on)
+            outs, _scalar = evaluate_parsed_rows(program, parsed, on)
             kinds = {n: o.type.kind for n, o in policy.outputs.items()}
             for i, out in zip(where, outs, strict=True):
                 if isinstance(out, PolicyError):

@@ -29,6 +29,7 @@ from ..language.tables import Cell
 from ..policy.model import Case, Computation, Policy
 from ..runtime.engine import evaluate_policy, to_json
 from ..runtime.facts import parse_value
+from ..runtime.program import Program
 from .humanize import cell_text, show_value
 
 STEP = {"integer": Decimal(1), "money": Decimal("0.01"), "number": Decimal("0.01")}
@@ -262,14 +263,15 @@ def points(bound: Any, kind: str) -> list[tuple[str, Any]]:
 
 
 # -- building the matrix -------------------------------------------------------------------
-def build_matrix(policy: Policy) -> Matrix:
+def build_matrix(program: Program) -> Matrix:
     """Hand-written cases, boundary cases and in-force cases, each with every output."""
+    policy = program.policy
     outputs = list(policy.outputs)
-    rows = [_hand_row(policy, case, outputs) for case in policy.cases]
+    rows = [_hand_row(program, case, outputs) for case in policy.cases]
     found = boundaries(policy)
     for item in found:
-        rows += _boundary_rows(policy, item, outputs)
-    rows += _in_force_rows(policy, outputs)
+        rows += _boundary_rows(program, item, outputs)
+    rows += _in_force_rows(program, outputs)
     return Matrix(policy.id, outputs, rows, found)
 
 
@@ -282,27 +284,28 @@ def _raw(value: Any) -> Any:
     return value
 
 
-def _hand_row(policy: Policy, case: Case, outputs: list[str]) -> MatrixRow:
-    on = case.on or policy.in_force.start
+def _hand_row(program: Program, case: Case, outputs: list[str]) -> MatrixRow:
+    on = case.on or program.policy.in_force.start
     facts = {k: _raw(v) for k, v in case.facts.items()}
     row = MatrixRow("hand-written", case.clause or "", case.name, on, facts)
     row.expect = dict(case.expect) or {"error": case.expect_error}
-    row.outputs = run(policy, facts, on, outputs)
+    row.outputs = run(program, facts, on, outputs)
     return row
 
 
-def run(policy: Policy, facts: dict[str, Any], on: dt.date, outputs: list[str]) -> dict[str, str]:
+def run(program: Program, facts: dict[str, Any], on: dt.date, outputs: list[str]) -> dict[str, str]:
     """Every output as stable text; an output that fails shows its error, and when the
     case as a whole is refused (bad fact, not in force) every column says so."""
+    policy = program.policy
     try:
-        result = evaluate_policy(policy, facts, on, outputs=outputs, trace=False)
+        result = evaluate_policy(program, facts, on, outputs=outputs, trace=False)
         return {o: _show(result.outputs[o], policy.kinds.get(o)) for o in outputs}
     except PolicyError:
         pass
     shown = {}
     for name in outputs:
         try:
-            result = evaluate_policy(policy, facts, on, outputs=[name], trace=False)
+            result = evaluate_policy(program, facts, on, outputs=[name], trace=False)
             shown[name] = _show(result.outputs[name], policy.kinds.get(name))
         except PolicyError as exc:
             shown[name] = f"error: {exc}"
@@ -350,15 +353,16 @@ def _distance(policy: Policy, case: Case, fact: str, target: Any) -> Decimal:
     return Decimal(0)
 
 
-def _boundary_rows(policy: Policy, item: Boundary, outputs: list[str]) -> list[MatrixRow]:
+def _boundary_rows(program: Program, item: Boundary, outputs: list[str]) -> list[MatrixRow]:
     """The probes of one boundary on the first baseline where they change an output (so
     the boundary is really exercised), else on the best baseline."""
+    policy = program.policy
     invert = inverse(policy, item.quantity)
     assert invert is not None
     target = None if item.bound is None else invert.setter(item.bound)
     first: list[MatrixRow] = []
     for base in baselines(policy, item, invert.fact, target):
-        rows = _probe(policy, item, invert, base, outputs)
+        rows = _probe(program, item, invert, base, outputs)
         first = first or rows
         if len({tuple(r.outputs.values()) for r in rows}) > 1:
             return rows
@@ -366,14 +370,15 @@ def _boundary_rows(policy: Policy, item: Boundary, outputs: list[str]) -> list[M
 
 
 def _probe(
-    policy: Policy, item: Boundary, invert: Inverse, base: Case, outputs: list[str]
+    program: Program, item: Boundary, invert: Inverse, base: Case, outputs: list[str]
 ) -> list[MatrixRow]:
+    policy = program.policy
     on = base.on or policy.in_force.start
     facts = {k: _raw(v) for k, v in base.facts.items()}
     if item.values:
         probes = [(show_value(v), v) for v in item.values]
     else:
-        bound = item.bound if item.against is None else _value_of(policy, facts, on, item.against)
+        bound = item.bound if item.against is None else _value_of(program, facts, on, item.against)
         if bound is None:
             return []
         probes = points(bound, policy.kinds[item.quantity])
@@ -391,20 +396,21 @@ def _probe(
             point=point,
             value=f"{item.quantity}={shown}",
         )
-        row.outputs = run(policy, case_facts, on, outputs)
+        row.outputs = run(program, case_facts, on, outputs)
         rows.append(row)
     return rows
 
 
-def _value_of(policy: Policy, facts: dict[str, Any], on: dt.date, name: str) -> Any:
+def _value_of(program: Program, facts: dict[str, Any], on: dt.date, name: str) -> Any:
     try:
-        return evaluate_policy(policy, facts, on, outputs=[name], trace=False).outputs[name]
+        return evaluate_policy(program, facts, on, outputs=[name], trace=False).outputs[name]
     except PolicyError:
         return None
 
 
-def _in_force_rows(policy: Policy, outputs: list[str]) -> list[MatrixRow]:
+def _in_force_rows(program: Program, outputs: list[str]) -> list[MatrixRow]:
     """The day before, of and after the start (and end) of the in-force window."""
+    policy = program.policy
     usable = [c for c in policy.cases if not c.expect_error]
     if not usable:
         return []
@@ -426,7 +432,7 @@ def _in_force_rows(policy: Policy, outputs: list[str]) -> list[MatrixRow]:
                 point=point,
                 value=f"on={on.isoformat()}",
             )
-            row.outputs = run(policy, facts, on, outputs)
+            row.outputs = run(program, facts, on, outputs)
             rows.append(row)
     return rows
 
@@ -440,8 +446,7 @@ def run_matrix(repo: Any, policy_id: str, update: bool) -> int:
     """`policy matrix ID [--update]`: check the snapshot (exit 1 if it differs) or rewrite it."""
     from ..policy.files import write_atomic
 
-    policy = repo.policy(policy_id)
-    content = build_matrix(policy).csv_bytes()
+    content = build_matrix(repo.program(policy_id)).csv_bytes()
     path = snapshot_path(repo.root.parent, policy_id)
     if update:
         if not path.is_file() or path.read_bytes() != content:

@@ -143,8 +143,9 @@ def _document(
         except SourceError:
             doc.errata = []
     if policy is not None and policy.outputs:  # obligations only: no rules to test or probe
-        doc.tests = case_coverage(policy)
-        doc.matrix = build_matrix(policy)
+        program = repo.program(folder.name)
+        doc.tests = case_coverage(program)
+        doc.matrix = build_matrix(program)
     return doc
 
 
