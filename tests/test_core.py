@@ -17,7 +17,7 @@ from interpreter.language.expressions import parse
 from interpreter.language.lower import lower_expression
 from interpreter.language.values import Type, declared
 from interpreter.policy.lowering import lower_policy
-from interpreter.runtime import closures_core, codegen_core
+from interpreter.runtime import closures, codegen
 
 from .conftest import PENSION, POLICIES, WORKED_EXAMPLE, edit_policy_file
 
@@ -166,8 +166,8 @@ class _Unknown:
 def test_an_unknown_node_kind_fails_loudly_in_every_engine() -> None:
     node: typing.Any = _Unknown()
     with pytest.raises(AssertionError):
-        closures_core.compile_expression(node)
+        closures.compile_expression(node)
     with pytest.raises(AssertionError):
-        codegen_core._Emitter({}).expr(node)
+        codegen._Emitter({}).expr(node)
     with pytest.raises(TypeError):
         core.children(node)

@@ -8,14 +8,16 @@ from decimal import Decimal
 import pytest
 
 from interpreter.language.conventions import convention_from
+from interpreter.language.core import Origin
 from interpreter.language.errors import EvaluationError
 from interpreter.language.expressions import ExpressionError, parse, to_source
 from interpreter.language.functions import add_months, full_years
+from interpreter.language.lower import lower_expression
 from interpreter.language.tables import Interval, gaps, overlaps, parse_cell
 from interpreter.language.typecheck import check
 from interpreter.language.values import Type, declared
 from interpreter.language.workdays import add_working_days, working_days_between
-from interpreter.runtime.closures import compile_expr
+from interpreter.runtime.closures import compile_expression
 
 CIVIL = convention_from({"base": "civil-code-1259"})
 # 粤交〔2021〕5号 第二十二条: 以上 includes, 以下 excludes, the top band includes its ceiling.
@@ -31,7 +33,7 @@ TRANSPORT = convention_from(
 def run(source: str, env: dict, types: dict, convention=CIVIL):
     node = parse(source)
     check(node, types, convention)
-    return compile_expr(node, convention, frozenset())(env)
+    return compile_expression(lower_expression(node, types, convention, Origin("t", "t")))(env)
 
 
 @pytest.mark.parametrize(

@@ -43,12 +43,12 @@ from typing import Any
 
 import numpy as np
 
+from ..language.analysis import operator_of
 from ..language.errors import EvaluationError, PolicyError
 from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from ..language.functions import ROUNDING
 from ..language.tables import Cell
 from ..policy.model import Computation, Policy
-from ..runtime.closures import operator_of
 from ..runtime.engine import Result, evaluate_parsed, to_json
 from ..runtime.program import MAX_GENERATED_PLANS, Program
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from .conventions import Convention
-from .errors import EvaluationError, did_you_mean
+from .errors import did_you_mean
 from .values import Type
 
 Bound = Decimal | dt.date
@@ -107,27 +107,6 @@ class Cell:
     @property
     def is_any(self) -> bool:
         return self.interval is None and self.values is None
-
-    def predicate(self) -> Callable[[Any], bool]:
-        """The test as one small closure: evaluated once per row and case, so it matters."""
-        iv = self.interval
-        if iv is not None:
-            lo, hi = iv.lo, iv.hi
-            if lo is not None and hi is not None:
-                if iv.lo_closed and not iv.hi_closed:
-                    return lambda x: lo <= x < hi
-                if iv.lo_closed and iv.hi_closed:
-                    return lambda x: lo <= x <= hi
-                return iv.contains
-            if lo is not None:
-                return (lambda x: x >= lo) if iv.lo_closed else (lambda x: x > lo)
-            if hi is not None:
-                return (lambda x: x <= hi) if iv.hi_closed else (lambda x: x < hi)
-            return lambda x: True
-        if self.values is not None:
-            values = self.values
-            return values.__contains__
-        return lambda x: True
 
     def overlaps(self, other: Cell) -> bool:
         if self.is_any or other.is_any:
@@ -364,39 +343,3 @@ def _describe(columns: tuple[str, ...], combo: tuple[Cell, ...]) -> str:
         elif cell.values is not None:
             parts.append(f"{column} = {next(iter(cell.values))}")
     return " and ".join(parts) or "every input"
-
-
-def compile_table(
-    columns: tuple[str, ...],
-    rows: list[dict[str, Cell]],
-    thens: list[Callable[[Any], Any]],
-    default: Callable[[Any], Any] | None,
-    where: str,
-) -> Callable[[Any], Any]:
-    """One closure for the whole table: the first matching row wins (unique tables were
-    checked for overlaps at load time, so first and unique agree). The row taken is noted
-    in ``env.rows_hit[where]`` (None for the default) for the trace and for coverage."""
-    compiled = [
-        (tuple((c, row[c].predicate()) for c in columns if not row[c].is_any), then)
-        for row, then in zip(rows, thens, strict=True)
-    ]
-
-    def evaluate(env: Any) -> Any:
-        values = {c: env[c] for c in columns}
-        for c, v in values.items():
-            if v is None:
-                raise EvaluationError(f"{c!r} is needed here but was not given")
-        for index, (tests, then) in enumerate(compiled):
-            for column, test in tests:
-                if not test(values[column]):
-                    break
-            else:
-                env.rows_hit[where] = index
-                return then(env)
-        if default is not None:
-            env.rows_hit[where] = None
-            return default(env)
-        shown = ", ".join(f"{c}={values[c]}" for c in columns)
-        raise EvaluationError(f"no row of {where} applies to {shown}, and it has no default")
-
-    return evaluate

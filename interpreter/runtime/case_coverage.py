@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..language import core
 from ..language.errors import PolicyError
-from ..language.expressions import If, Node, children
-from ..policy.model import Case, Policy
-from .closures import compile_expr
+from ..policy.model import Case
+from .closures import Compiled, compile_expression
 from .engine import CaseEnv, evaluate_policy
 from .facts import parse_facts
 from .program import Program
@@ -74,12 +74,21 @@ def _row_label(index: int | None) -> str:
     return "default" if index is None else str(index + 1)
 
 
-def if_nodes(node: Node) -> list[If]:
+def if_nodes(node: core.Expr) -> list[core.IfExp]:
     """Every ``if`` of an expression, in pre-order: the numbering used in reports."""
-    found = [node] if isinstance(node, If) else []
-    for child in children(node):
+    found = [node] if isinstance(node, core.IfExp) else []
+    for child in core.children(node):
         found += if_nodes(child)
     return found
+
+
+def _expression(program: Program, name: str) -> core.Expr | None:
+    """A computation's lowered expression (its whole-fen check aside), None for a table:
+    a table's rows are counted instead of its branches."""
+    body = program.definitions[name].body
+    if isinstance(body, core.WholeFen):
+        body = body.operand
+    return None if isinstance(body, core.Table) else body
 
 
 def case_coverage(program: Program) -> PolicyCoverage:
@@ -94,13 +103,14 @@ def case_coverage(program: Program) -> PolicyCoverage:
                 target.rows[(name, index)] = []
             if comp.table.default is not None:
                 target.rows[(name, None)] = []
-        if comp.expr is not None:
-            nodes = if_nodes(comp.expr)
+        expression = _expression(program, name)
+        if expression is not None:
+            nodes = if_nodes(expression)
             numbering[name] = {id(n): i for i, n in enumerate(nodes, 1)}
             for i in range(1, len(nodes) + 1):
                 target.branches[Branch(name, i, True)] = []
                 target.branches[Branch(name, i, False)] = []
-    conditions = _compiled_conditions(policy)
+    conditions = _compiled_conditions(program)
     for case in policy.cases:
         if case.expect_error:
             continue
@@ -108,12 +118,13 @@ def case_coverage(program: Program) -> PolicyCoverage:
     return report
 
 
-def _compiled_conditions(policy: Policy) -> dict[int, object]:
+def _compiled_conditions(program: Program) -> dict[int, Compiled]:
     out = {}
-    for comp in policy.computations.values():
-        if comp.expr is not None:
-            for node in if_nodes(comp.expr):
-                out[id(node)] = compile_expr(node.cond, policy.convention, policy.nullable)
+    for name in program.definitions:
+        expression = _expression(program, name)
+        if expression is not None:
+            for node in if_nodes(expression):
+                out[id(node)] = compile_expression(node.cond)
     return out
 
 
@@ -122,7 +133,7 @@ def _record_case(
     case: Case,
     report: PolicyCoverage,
     numbering: dict[str, dict[int, int]],
-    conditions: dict[int, object],
+    conditions: dict[int, Compiled],
 ) -> None:
     policy = program.policy
     on: dt.date = case.on or policy.in_force.start
@@ -139,17 +150,20 @@ def _record_case(
         clause = report.clauses[comp.clause]
         if step.is_table:
             clause.rows.setdefault((step.name, step.row), []).append(case.name)
-        if comp.expr is not None:
-            for node, taken in _taken(comp.expr, env, conditions):
+        expression = _expression(program, step.name)
+        if expression is not None:
+            for node, taken in _taken(expression, env, conditions):
                 branch = Branch(step.name, numbering[step.name][id(node)], taken)
                 clause.branches[branch].append(case.name)
 
 
-def _taken(node: Node, env: CaseEnv, conditions: dict[int, object]) -> list[tuple[If, bool]]:
+def _taken(
+    node: core.Expr, env: CaseEnv, conditions: dict[int, Compiled]
+) -> list[tuple[core.IfExp, bool]]:
     """The ifs on the path this case takes through an expression, and which arm each took."""
-    if isinstance(node, If):
+    if isinstance(node, core.IfExp):
         try:
-            taken = bool(conditions[id(node)](env))  # type: ignore[operator]
+            taken = bool(conditions[id(node)](env))
         except PolicyError:
             return []
         inner = _taken(node.cond, env, conditions)
@@ -158,8 +172,8 @@ def _taken(node: Node, env: CaseEnv, conditions: dict[int, object]) -> list[tupl
             *inner,
             *_taken(node.then if taken else node.otherwise, env, conditions),
         ]
-    out: list[tuple[If, bool]] = []
-    for child in children(node):
+    out: list[tuple[core.IfExp, bool]] = []
+    for child in core.children(node):
         out += _taken(child, env, conditions)
     return out
 

@@ -1,9 +1,10 @@
-"""Compile a checked expression tree into Python closures, once, at load time.
+"""Compile a policy's core definitions into Python closures, once per program.
 
-Each node becomes a small function of the case's environment (a dict of facts,
-parameters and computed values that computes a missing value on first read). This is
-several times faster than walking the tree for every case, and it lets the traced path
-note every step. Untraced evaluation uses ``codegen`` instead, which is faster again.
+Each core node becomes a small function of the case's environment (a dict of facts,
+parameters and computed values that computes a missing value on first read, see
+``engine.CaseEnv``). This is several times faster than walking the tree for every case,
+and it lets the traced path note every step. Untraced evaluation uses ``codegen``, which
+is faster again; both read the same core tree (``language.core``).
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import Any
+from typing import Any, assert_never
 
-from ..language.analysis import FEN, operator_of  # noqa: F401 (FEN: codegen reads it here)
-from ..language.conventions import Convention
+from ..language import core
 from ..language.errors import EvaluationError
-from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from ..language.functions import FUNCTIONS, ROUNDING
 
 Env = dict  # a case's values; see engine.CaseEnv
 Compiled = Callable[[Env], Any]
+FEN = Decimal("0.01")
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
@@ -35,154 +35,227 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_expr(node: Node, convention: Convention, nullable: frozenset[str]) -> Compiled:
-    """``nullable`` names may be absent: reading one that is absent is an error."""
-    return _Compiler(convention, nullable).build(node)
+class PlacedError(EvaluationError):
+    """An evaluation error whose message already names its clause: passed on as it is."""
+
+    placed = True
 
 
-class _Compiler:
-    def __init__(self, convention: Convention, nullable: frozenset[str]) -> None:
-        self.convention = convention
-        self.nullable = nullable
-
-    def build(self, node: Node) -> Compiled:
-        if isinstance(node, Literal):
-            value = node.value
-            return lambda env: value
-        if isinstance(node, Name):
-            return self._name(node.name)
-        if isinstance(node, Unary):
-            inner = self.build(node.operand)
-            if node.op == "not":
-                return lambda env: not inner(env)
-            return lambda env: -inner(env)
-        if isinstance(node, If):
-            return self._if(node)
-        if isinstance(node, ListLit):
-            items = frozenset(item.value for item in node.items if isinstance(item, Literal))
-            return lambda env: items
-        if isinstance(node, Call):
-            return self._call(node)
-        return self._binary(node)
-
-    def _if(self, node: If) -> Compiled:
-        """``if eligible then x else 0`` is the commonest shape in the law: read the flag,
-        the name and the constant in place instead of through a closure each."""
-        cond, then, otherwise = map(self.build, (node.cond, node.then, node.otherwise))
-        flag = node.cond.name if self._plain_name(node.cond) else None  # type: ignore[union-attr]
-        negated = (
-            isinstance(node.cond, Unary)
-            and node.cond.op == "not"
-            and self._plain_name(node.cond.operand)
-        )
-        if negated:
-            flag = node.cond.operand.name  # type: ignore[union-attr]
-            cond, then, otherwise = cond, otherwise, then  # if not f then a else b
-            node = If(node.cond.operand, node.otherwise, node.then, node.pos)  # type: ignore[union-attr]
-        if flag is not None and isinstance(node.otherwise, Literal):
-            constant = node.otherwise.value
-            if self._plain_name(node.then):
-                value = node.then.name  # type: ignore[union-attr]
-                return lambda env: env[value] if env[flag] else constant
-            return lambda env: then(env) if env[flag] else constant
-        if flag is not None and isinstance(node.then, Literal):
-            constant = node.then.value
-            return lambda env: constant if env[flag] else otherwise(env)
-        if flag is not None:
-            return lambda env: then(env) if env[flag] else otherwise(env)
-        if isinstance(node.otherwise, Literal):
-            constant = node.otherwise.value
-            return lambda env: then(env) if cond(env) else constant
-        return lambda env: then(env) if cond(env) else otherwise(env)
-
-    def _name(self, name: str) -> Compiled:
-        if name not in self.nullable:
-            return lambda env: env[name]
-
-        def read(env: Env) -> Any:
-            value = env[name]
-            if value is None:
-                raise EvaluationError(f"{name!r} is needed here but was not given")
-            return value
-
-        return read
-
-    def _call(self, node: Call) -> Compiled:
-        if node.func == "given":
-            (arg,) = node.args
-            name = arg.name if isinstance(arg, Name) else ""
-            return lambda env: env[name] is not None
-        impl = FUNCTIONS[node.func].impl
-        args = [self.build(arg) for arg in node.args]
-        if node.func == "round" and all(isinstance(a, Literal) for a in node.args[1:]):
-            places = node.args[1].value if len(node.args) > 1 else 2  # type: ignore[union-attr]
-            mode = ROUNDING[node.args[2].value] if len(node.args) > 2 else ROUNDING["half_up"]  # type: ignore[union-attr,index]
-            quantum = Decimal(1).scaleb(-int(places))  # type: ignore[arg-type]
-            value = args[0]
-            return lambda env: value(env).quantize(quantum, rounding=mode)
-        plain = [self._plain_name(arg) for arg in node.args]
-        if len(args) == 1:
-            (a,) = args
-            if plain[0]:
-                name = node.args[0].name  # type: ignore[union-attr]
-                return lambda env: impl(env[name])
-            return lambda env: impl(a(env))
-        if len(args) == 2:
-            a, b = args
-            if all(plain):
-                x, y = (arg.name for arg in node.args)  # type: ignore[union-attr]
-                return lambda env: impl(env[x], env[y])
-            return lambda env: impl(a(env), b(env))
-        return lambda env: impl(*(f(env) for f in args))
-
-    def _binary(self, node: Binary) -> Compiled:
-        op = operator_of(node, self.convention)
-        if op in _OPS:
-            fast = self._direct(node, _OPS[op])
-            if fast is not None:
-                return fast
-        left, right = self.build(node.left), self.build(node.right)
-        if op == "and":
-            return lambda env: left(env) and right(env)
-        if op == "or":
-            return lambda env: left(env) or right(env)
-        if op == "in":
-            return lambda env: left(env) in right(env)
-        if op == "not in":
-            return lambda env: left(env) not in right(env)
-        if op == "/":
-            return lambda env: _divide(left(env), right(env))
-        fn = _OPS[op]
-        return lambda env: fn(left(env), right(env))
-
-    def _direct(self, node: Binary, fn: Callable[[Any, Any], Any]) -> Compiled | None:
-        """Read names and constants in place: most comparisons are ``name op constant``,
-        and a closure call per operand is most of the cost of evaluating them."""
-        left, right = node.left, node.right
-        plain = self._plain_name
-        if plain(left) and isinstance(right, Literal):
-            a, c = left.name, right.value  # type: ignore[union-attr]
-            return lambda env: fn(env[a], c)
-        if isinstance(left, Literal) and plain(right):
-            c, b = left.value, right.name  # type: ignore[union-attr]
-            return lambda env: fn(c, env[b])
-        if plain(left) and plain(right):
-            a, b = left.name, right.name  # type: ignore[union-attr]
-            return lambda env: fn(env[a], env[b])
-        if plain(left):
-            a, r = left.name, self.build(right)  # type: ignore[union-attr]
-            return lambda env: fn(env[a], r(env))
-        if plain(right):
-            lf, b = self.build(left), right.name  # type: ignore[union-attr]
-            return lambda env: fn(lf(env), env[b])
-        return None
-
-    def _plain_name(self, node: Node) -> bool:
-        return isinstance(node, Name) and node.name not in self.nullable
+def compile_definition(definition: core.Definition) -> Compiled:
+    """The closure computing one definition from a case's environment."""
+    return _Compiler(definition).build(definition.body)
 
 
-def _divide(a: Decimal, b: Decimal) -> Decimal:
+def compile_expression(expr: core.Expr) -> Compiled:
+    """The closure of one core expression (e.g. an ``IfExp`` condition, for coverage)."""
+    return _Compiler(None).build(expr)
+
+
+def divide(a: Decimal, b: Decimal) -> Decimal:
     try:
         return a / b
     except (ZeroDivisionError, DivisionByZero, InvalidOperation):
         raise EvaluationError(f"division of {a} by zero") from None
+
+
+def absent(name: str) -> EvaluationError:
+    return EvaluationError(f"{name!r} is needed here but was not given")
+
+
+class _Compiler:
+    def __init__(self, definition: core.Definition | None) -> None:
+        self.definition = definition
+
+    def build(self, node: core.Expr) -> Compiled:
+        match node:
+            case core.Const(value=value):
+                return lambda env: value
+            case core.Read(name=name):
+                return lambda env: env[name]
+            case core.Required(name=name):
+                return self._required(name)
+            case core.Given(name=name):
+                return lambda env: env[name] is not None
+            case core.Not(operand=operand):
+                inner = self.build(operand)
+                return lambda env: not inner(env)
+            case core.Neg(operand=operand):
+                inner = self.build(operand)
+                return lambda env: -inner(env)
+            case core.IfExp():
+                return self._if(node)
+            case core.Member(operand=operand, values=values, negated=negated):
+                left = self.build(operand)
+                if negated:
+                    return lambda env: left(env) not in values
+                return lambda env: left(env) in values
+            case core.And(left=left, right=right):
+                a, b = self.build(left), self.build(right)
+                return lambda env: a(env) and b(env)
+            case core.Or(left=left, right=right):
+                a, b = self.build(left), self.build(right)
+                return lambda env: a(env) or b(env)
+            case core.Arith(op="/", left=left, right=right):
+                a, b = self.build(left), self.build(right)
+                return lambda env: divide(a(env), b(env))
+            case (
+                core.Arith(op=op, left=left, right=right)
+                | core.Compare(op=op, left=left, right=right)
+            ):
+                return self._binary(_OPS[op], left, right)
+            case core.Round(operand=operand, places=places, mode=mode):
+                quantum, rounding = Decimal(1).scaleb(-places), ROUNDING[mode]
+                value = self.build(operand)
+                return lambda env: value(env).quantize(quantum, rounding=rounding)
+            case core.Call():
+                return self._call(node)
+            case core.WholeFen(operand=operand):
+                return self._whole_fen(self.build(operand))
+            case core.Table():
+                return self._table(node)
+            case _:
+                assert_never(node)
+
+    def _required(self, name: str) -> Compiled:
+        def read(env: Env) -> Any:
+            value = env[name]
+            if value is None:
+                raise absent(name)
+            return value
+
+        return read
+
+    def _whole_fen(self, inner: Compiled) -> Compiled:
+        definition = self.definition
+        clause = definition.at.clause if definition else "?"
+        name = definition.name if definition else "?"
+
+        def check(env: Env) -> Any:
+            value = inner(env)
+            if value is not None and value != value.quantize(FEN):
+                raise PlacedError(
+                    f"clause {clause}, {name}: {value} is not a whole number of fen; "
+                    "the clause must say how it rounds"
+                )
+            return value
+
+        return check
+
+    def _if(self, node: core.IfExp) -> Compiled:
+        """``if eligible then x else 0`` is the commonest shape in the law: read the flag,
+        the name and the constant in place instead of through a closure each."""
+        cond, then, otherwise = node.cond, node.then, node.otherwise
+        if isinstance(cond, core.Not) and isinstance(cond.operand, core.Read):
+            cond, then, otherwise = cond.operand, otherwise, then  # if not f then a else b
+        c, t, o = self.build(cond), self.build(then), self.build(otherwise)
+        if isinstance(cond, core.Read):
+            flag = cond.name
+            if isinstance(otherwise, core.Const):
+                constant = otherwise.value
+                if isinstance(then, core.Read):
+                    value = then.name
+                    return lambda env: env[value] if env[flag] else constant
+                return lambda env: t(env) if env[flag] else constant
+            if isinstance(then, core.Const):
+                constant = then.value
+                return lambda env: constant if env[flag] else o(env)
+            return lambda env: t(env) if env[flag] else o(env)
+        if isinstance(otherwise, core.Const):
+            constant = otherwise.value
+            return lambda env: t(env) if c(env) else constant
+        return lambda env: t(env) if c(env) else o(env)
+
+    def _call(self, node: core.Call) -> Compiled:
+        impl = FUNCTIONS[node.func].impl
+        args = [self.build(arg) for arg in node.args]
+        plain = [arg.name if isinstance(arg, core.Read) else None for arg in node.args]
+        if len(args) == 1:
+            (a,) = args
+            (x,) = plain
+            if x is not None:
+                return lambda env: impl(env[x])
+            return lambda env: impl(a(env))
+        if len(args) == 2:
+            a, b = args
+            x, y = plain
+            if x is not None and y is not None:
+                return lambda env: impl(env[x], env[y])
+            return lambda env: impl(a(env), b(env))
+        return lambda env: impl(*(f(env) for f in args))
+
+    def _binary(self, fn: Callable[[Any, Any], Any], left: core.Expr, right: core.Expr) -> Compiled:
+        """Read names and constants in place: most comparisons are ``name op constant``,
+        and a closure call per operand is most of the cost of evaluating them."""
+        a = left.name if isinstance(left, core.Read) else None
+        b = right.name if isinstance(right, core.Read) else None
+        if a is not None and isinstance(right, core.Const):
+            c = right.value
+            return lambda env: fn(env[a], c)
+        if isinstance(left, core.Const) and b is not None:
+            c = left.value
+            return lambda env: fn(c, env[b])
+        if a is not None and b is not None:
+            return lambda env: fn(env[a], env[b])
+        if a is not None:
+            r = self.build(right)
+            return lambda env: fn(env[a], r(env))
+        if b is not None:
+            lf = self.build(left)
+            return lambda env: fn(lf(env), env[b])
+        lf, r = self.build(left), self.build(right)
+        return lambda env: fn(lf(env), r(env))
+
+    def _table(self, table: core.Table) -> Compiled:
+        """One closure for the whole table: every column is read first and must be given;
+        the first row whose tests hold wins. The row taken is noted in
+        ``env.rows_hit[name]`` (None for the default) for the trace and for coverage."""
+        columns = tuple(c.name for c in table.columns if isinstance(c, core.Read | core.Required))
+        rows = [
+            (tuple((t.column, _predicate(t)) for t in row.tests), self.build(row.then))
+            for row in table.rows
+        ]
+        default = self.build(table.default) if table.default is not None else None
+        where = table.name
+
+        def evaluate(env: Any) -> Any:
+            values = {c: env[c] for c in columns}
+            for c, v in values.items():
+                if v is None:
+                    raise absent(c)
+            for index, (tests, then) in enumerate(rows):
+                for column, test in tests:
+                    if not test(values[column]):
+                        break
+                else:
+                    env.rows_hit[where] = index
+                    return then(env)
+            if default is not None:
+                env.rows_hit[where] = None
+                return default(env)
+            shown = ", ".join(f"{c}={values[c]}" for c in columns)
+            raise EvaluationError(f"no row of {where} applies to {shown}, and it has no default")
+
+        return evaluate
+
+
+def _predicate(test: core.Test) -> Callable[[Any], bool]:
+    """The test as one small closure: evaluated once per row and case, so it matters."""
+    match test:
+        case core.SetTest(values=values):
+            return values.__contains__
+        case core.IntervalTest(lo=lo, lo_closed=lo_closed, hi=hi, hi_closed=hi_closed):
+            if lo is not None and hi is not None:
+                if lo_closed and hi_closed:
+                    return lambda x: lo <= x <= hi
+                if lo_closed:
+                    return lambda x: lo <= x < hi
+                if hi_closed:
+                    return lambda x: lo < x <= hi
+                return lambda x: lo < x < hi
+            if lo is not None:
+                return (lambda x: x >= lo) if lo_closed else (lambda x: x > lo)
+            if hi is not None:
+                return (lambda x: x <= hi) if hi_closed else (lambda x: x < hi)
+            return lambda x: True
+        case _:
+            assert_never(test)

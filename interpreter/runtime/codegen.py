@@ -1,4 +1,4 @@
-"""Compile a policy's rules into one Python function for untraced evaluation.
+"""Compile a policy's core definitions into one Python function for untraced evaluation.
 
 Why: the closures in ``compiler`` cost one Python call per node of every rule, so a case
 took about three times as long as the same rule written by hand. Untraced callers (the
@@ -24,39 +24,23 @@ from __future__ import annotations
 import hashlib
 import linecache
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
-from ..language.conventions import Convention
+from ..language import core
 from ..language.errors import EvaluationError
-from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from ..language.functions import FUNCTIONS, ROUNDING
-from ..language.tables import Cell
-from .closures import FEN, _divide, operator_of
+from .closures import FEN, divide
 
 if TYPE_CHECKING:
-    from ..policy.model import Computation, Policy, Table
+    from ..policy.model import Policy
 
 Plan = Callable[[dict[str, Any], dict[str, Any]], "dict[str, Any] | None"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_OPERATORS = {
-    "+": "+",
-    "-": "-",
-    "*": "*",
-    "==": "==",
-    "!=": "!=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-    "and": "and",
-    "or": "or",
-    "in": "in",
-    "not in": "not in",
-}
+_OPERATORS = {op: op for op in ("+", "-", "*", *core.ORDERINGS)}
 
 
 class _Fallback(EvaluationError):
@@ -78,15 +62,13 @@ class GeneratedPlan:
 
 @dataclass
 class _Emitter:
-    """Writes Python expressions for the checked tree.
+    """Writes Python expressions for the core tree.
 
-    ``deferred`` are the computations that only some branches need: each is worked out
+    ``deferred`` are the definitions that only some branches need: each is worked out
     where it is first read, and remembered (``v_x := ...``), as the lazy path does; the
     rest are plain statements in dependency order."""
 
-    convention: Convention
-    nullable: frozenset[str]
-    deferred: dict[str, Computation]
+    deferred: dict[str, core.Definition]
     namespace: dict[str, Any] = field(default_factory=dict)
     temporaries: int = 0
 
@@ -99,96 +81,96 @@ class _Emitter:
         self.temporaries += 1
         return f"t_{self.temporaries}"
 
-    def expr(self, node: Node) -> str:
-        if isinstance(node, Literal):
-            if node.value is None or isinstance(node.value, bool):
-                return repr(node.value)
-            return self.constant(node.value)
-        if isinstance(node, Name):
-            return self.read(node.name)
-        if isinstance(node, Unary):
-            inner = self.expr(node.operand)
-            return f"(not {inner})" if node.op == "not" else f"(-{inner})"
-        if isinstance(node, If):
-            cond, then, other = (self.expr(n) for n in (node.cond, node.then, node.otherwise))
-            return f"({then} if {cond} else {other})"
-        if isinstance(node, ListLit):
-            items = frozenset(i.value for i in node.items if isinstance(i, Literal))
-            return self.constant(items)
-        if isinstance(node, Call):
-            return self.call(node)
-        if isinstance(node, Binary):
-            return self.binary(node)
-        raise NotGenerated(f"no generator for {type(node).__name__}")
+    def expr(self, node: core.Expr) -> str:
+        match node:
+            case core.Const(value=value):
+                if value is None or isinstance(value, bool):
+                    return repr(value)
+                return self.constant(value)
+            case core.Read(name=name):
+                return self.value(name)
+            case core.Required(name=name):
+                return self.required(name)
+            case core.Given(name=name):
+                return f"({self.value(name)} is not None)"
+            case core.Not(operand=operand):
+                return f"(not {self.expr(operand)})"
+            case core.Neg(operand=operand):
+                return f"(-{self.expr(operand)})"
+            case core.IfExp(cond=cond, then=then, otherwise=otherwise):
+                c, t, o = self.expr(cond), self.expr(then), self.expr(otherwise)
+                return f"({t} if {c} else {o})"
+            case core.Member(operand=operand, values=values, negated=negated):
+                op = "not in" if negated else "in"
+                return f"({self.expr(operand)} {op} {self.constant(values)})"
+            case core.And(left=left, right=right):
+                return f"({self.expr(left)} and {self.expr(right)})"
+            case core.Or(left=left, right=right):
+                return f"({self.expr(left)} or {self.expr(right)})"
+            case core.Arith(op="/", left=left, right=right):
+                return f"_divide({self.expr(left)}, {self.expr(right)})"
+            case (
+                core.Arith(op=op, left=left, right=right)
+                | core.Compare(op=op, left=left, right=right)
+            ):
+                return f"({self.expr(left)} {_OPERATORS[op]} {self.expr(right)})"
+            case core.Round(operand=operand, places=places, mode=mode):
+                quantum = self.constant(Decimal(1).scaleb(-places))
+                rounding = self.constant(ROUNDING[mode])
+                return f"{self.expr(operand)}.quantize({quantum}, rounding={rounding})"
+            case core.Call(func=func, args=args):
+                impl = self.constant(FUNCTIONS[func].impl)
+                return f"{impl}({', '.join(self.expr(a) for a in args)})"
+            case core.WholeFen(operand=operand):
+                return f"_whole_fen({self.expr(operand)})"
+            case core.Table():
+                return self.table(node)
+            case _:
+                assert_never(node)
 
     def value(self, name: str) -> str:
-        """The name's value, None included: a deferred computation is worked out here."""
+        """The name's value, None included: a deferred definition is worked out here."""
         local = variable(name)
-        comp = self.deferred.get(name)
-        if comp is None:
+        definition = self.deferred.get(name)
+        if definition is None:
             return local
-        return f"({local} if {local} is not _UNSET else ({local} := {self.computation(comp)}))"
+        return f"({local} if {local} is not _UNSET else ({local} := {self.expr(definition.body)}))"
 
-    def read(self, name: str) -> str:
-        """A nullable name read in an expression must be given (``given(x)`` tests it)."""
+    def required(self, name: str) -> str:
+        """An optional name read in an expression must be given (``given(x)`` tests it)."""
         local, value = variable(name), self.value(name)
-        if name not in self.nullable:
-            return value
         if value == local:
             return f"({local} if {local} is not None else _absent())"
         return f"(_absent() if {value} is None else {local})"
 
-    def call(self, node: Call) -> str:
-        if node.func == "given":
-            (arg,) = node.args
-            if not isinstance(arg, Name):
-                raise NotGenerated("given() of something other than a name")
-            return f"({self.value(arg.name)} is not None)"
-        if node.func == "round" and all(isinstance(a, Literal) for a in node.args[1:]):
-            places = node.args[1].value if len(node.args) > 1 else 2  # type: ignore[union-attr]
-            mode = node.args[2].value if len(node.args) > 2 else "half_up"  # type: ignore[union-attr]
-            quantum = self.constant(Decimal(1).scaleb(-int(places)))  # type: ignore[arg-type]
-            rounding = self.constant(ROUNDING[mode])  # type: ignore[index]
-            return f"{self.expr(node.args[0])}.quantize({quantum}, rounding={rounding})"
-        impl = self.constant(FUNCTIONS[node.func].impl)
-        return f"{impl}({', '.join(self.expr(a) for a in node.args)})"
-
-    def binary(self, node: Binary) -> str:
-        op = operator_of(node, self.convention)
-        left, right = self.expr(node.left), self.expr(node.right)
-        if op == "/":
-            return f"_divide({left}, {right})"
-        if op not in _OPERATORS:
-            raise NotGenerated(f"no generator for operator {op!r}")
-        return f"({left} {_OPERATORS[op]} {right})"
-
-    def cell(self, local: str, cell: Cell) -> str | None:
+    def test(self, local: str, test: core.Test) -> str | None:
         """One column's test in one row, None for "any value"."""
-        if cell.values is not None:
-            if len(cell.values) == 1:
-                return f"{local} == {self.constant(next(iter(cell.values)))}"
-            return f"{local} in {self.constant(cell.values)}"
-        iv = cell.interval
-        if iv is None or (iv.lo is None and iv.hi is None):
-            return None
-        parts = []
-        if iv.lo is not None:
-            parts += [self.constant(iv.lo), "<=" if iv.lo_closed else "<"]
-        parts.append(local)
-        if iv.hi is not None:
-            parts += ["<=" if iv.hi_closed else "<", self.constant(iv.hi)]
-        return " ".join(parts)
+        match test:
+            case core.SetTest(values=values):
+                if len(values) == 1:
+                    return f"{local} == {self.constant(next(iter(values)))}"
+                return f"{local} in {self.constant(values)}"
+            case core.IntervalTest(lo=lo, lo_closed=lo_closed, hi=hi, hi_closed=hi_closed):
+                if lo is None and hi is None:
+                    return None
+                parts = []
+                if lo is not None:
+                    parts += [self.constant(lo), "<=" if lo_closed else "<"]
+                parts.append(local)
+                if hi is not None:
+                    parts += ["<=" if hi_closed else "<", self.constant(hi)]
+                return " ".join(parts)
+            case _:
+                assert_never(test)
 
-    def computation(self, comp: Computation) -> str:
-        """The computation's value as one expression, checked for whole fen if it must be."""
-        value = self.expr(comp.expr) if comp.table is None else self.table(comp.table)  # type: ignore[arg-type]
-        return f"_whole_fen({value})" if comp.check_fen else value
-
-    def table(self, table: Table) -> str:
+    def table(self, table: core.Table) -> str:
         """First matching row wins (unique tables were checked for overlaps at load time);
-        every column is read first and must be given, as in ``tables.compile_table``."""
+        every column is read first and must be given, as the closures do."""
         locals_, checks = {}, []
-        for column in table.columns:
+        for read in table.columns:
+            if not isinstance(read, core.Read | core.Required):
+                raise NotGenerated("a table column that is not a name")
+            column = read.name
             value = self.value(column)
             if value == variable(column):
                 locals_[column] = value
@@ -198,7 +180,7 @@ class _Emitter:
                 checks.append(f"({locals_[column]} := {value}) is None")
         chain = "_absent()" if table.default is None else self.expr(table.default)
         for row in reversed(table.rows):
-            tests = [self.cell(locals_[c], row.cells[c]) for c in table.columns]
+            tests = [self.test(locals_[t.column], t) for t in row.tests]
             condition = " and ".join(t for t in tests if t is not None) or "True"
             chain = f"({self.expr(row.then)} if {condition} else {chain})"
         return f"(_absent() if {' or '.join(checks)} else {chain})"
@@ -223,60 +205,40 @@ def _whole_fen(value: Any) -> Any:
 _UNSET = object()
 
 
-def strict_names(node: Node) -> list[str]:
-    """Names every evaluation of ``node`` reads; a name read only in one branch of an
-    ``if``, or on the right of ``and``/``or``, is not strict."""
-    if isinstance(node, Name):
-        return [node.name]
-    if isinstance(node, If):
-        return strict_names(node.cond)
-    if isinstance(node, Unary):
-        return strict_names(node.operand)
-    if isinstance(node, Call):
-        return [n for a in node.args for n in strict_names(a)]
-    if isinstance(node, Binary):
-        if node.op in ("and", "or"):
-            return strict_names(node.left)
-        return strict_names(node.left) + strict_names(node.right)
-    return []
-
-
-def _always_needed(policy: Policy, wanted: tuple[str, ...]) -> set[str]:
-    """Computations the wanted outputs read whatever the facts: the lazy path would work
+def _always_needed(definitions: Mapping[str, core.Definition], wanted: tuple[str, ...]) -> set[str]:
+    """Definitions the wanted outputs read whatever the facts: the lazy path would work
     these out for every case, so computing them up front changes nothing."""
     needed: set[str] = set()
-    pending = [n for n in wanted if n in policy.computations]
+    pending = [n for n in wanted if n in definitions]
     while pending:
         name = pending.pop()
         if name in needed:
             continue
         needed.add(name)
-        comp = policy.computations[name]
-        reads = list(comp.table.columns) if comp.table else strict_names(comp.expr)  # type: ignore[arg-type]
-        pending += [n for n in reads if n in policy.computations]
+        pending += [n for n in core.strict_reads(definitions[name].body) if n in definitions]
     return needed
 
 
-def generate(policy: Policy, wanted: tuple[str, ...]) -> GeneratedPlan:
+def generate(
+    policy: Policy, definitions: Mapping[str, core.Definition], wanted: tuple[str, ...]
+) -> GeneratedPlan:
     """The function ``run(facts, parameters) -> outputs | None`` for these outputs."""
     order = policy.dependency_order(wanted)
     unknown = [
         n
         for n in wanted
-        if n not in policy.computations and n not in policy.facts and n not in policy.parameters
+        if n not in definitions and n not in policy.facts and n not in policy.parameters
     ]
     if unknown:
         raise NotGenerated(f"unknown outputs {unknown}")
-    needed = _always_needed(policy, wanted)
-    deferred = {n: policy.computations[n] for n in order if n not in needed}
-    emit = _Emitter(policy.convention, policy.nullable, deferred)
-    emit.namespace.update(_absent=_absent, _divide=_divide, _whole_fen=_whole_fen, _UNSET=_UNSET)
-    reads = _inputs(policy, order, wanted)
+    needed = _always_needed(definitions, wanted)
+    deferred = {n: definitions[n] for n in order if n not in needed}
+    emit = _Emitter(deferred)
+    emit.namespace.update(_absent=_absent, _divide=divide, _whole_fen=_whole_fen, _UNSET=_UNSET)
+    reads = _inputs(policy, definitions, order, wanted)
     body = [f"{variable(n)} = {'p' if n in policy.parameters else 'f'}[{n!r}]" for n in reads]
     body += [f"{variable(n)} = _UNSET" for n in deferred]
-    body += [
-        f"{variable(n)} = {emit.computation(policy.computations[n])}" for n in order if n in needed
-    ]
+    body += [f"{variable(n)} = {emit.expr(definitions[n].body)}" for n in order if n in needed]
     result = ", ".join(f"{n!r}: {variable(n)}" for n in dict.fromkeys(wanted))
     lines = [
         "def run(f, p):",
@@ -297,14 +259,19 @@ def generate(policy: Policy, wanted: tuple[str, ...]) -> GeneratedPlan:
     return GeneratedPlan(namespace["run"], source)
 
 
-def _inputs(policy: Policy, order: tuple[str, ...], wanted: tuple[str, ...]) -> list[str]:
+def _inputs(
+    policy: Policy,
+    definitions: Mapping[str, core.Definition],
+    order: tuple[str, ...],
+    wanted: tuple[str, ...],
+) -> list[str]:
     """Facts and parameters the plan reads, each read once into a local variable."""
     used: dict[str, None] = {}
-    for comp in (policy.computations[n] for n in order):
-        for dep in comp.deps:
-            if dep not in policy.computations:
+    for name in order:
+        for dep in core.reads(definitions[name].body):
+            if dep not in definitions:
                 used[dep] = None
     for n in wanted:
-        if n not in policy.computations:
+        if n not in definitions:
             used[n] = None
     return list(used)

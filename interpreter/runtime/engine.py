@@ -10,6 +10,7 @@ from typing import Any
 
 from ..language.errors import EvaluationError
 from ..policy.model import Citation
+from .closures import PlacedError
 from .facts import CENT, parse_facts
 from .program import Program
 
@@ -26,23 +27,16 @@ class CaseEnv(dict):
         self.rows_hit: dict[str, int | None] = {}
 
     def __missing__(self, name: str) -> Any:
-        fn, check_fen, comp = self.plan[name]
+        fn, comp = self.plan[name]
         try:
             value = fn(self)
+        except PlacedError:
+            raise
         except EvaluationError as exc:
-            if getattr(exc, "placed", False):
-                raise
-            error = EvaluationError(
+            raise PlacedError(
                 f"clause {comp.clause} ({comp.citation.label or comp.citation.article}), "
                 f"{name}: {exc.message}"
-            )
-            error.placed = True  # type: ignore[attr-defined]
-            raise error from None
-        if check_fen and value is not None and value != value.quantize(CENT):
-            raise EvaluationError(
-                f"clause {comp.clause}, {name}: {value} is not a whole number of fen; "
-                "the clause must say how it rounds"
-            )
+            ) from None
         self[name] = value
         self.order.append(name)
         return value

@@ -18,9 +18,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ..language.tables import compile_table
+from ..policy.lowering import lower_policy
 from ..policy.model import Computation, ParameterValue, Policy
-from .closures import Compiled, compile_expr
+from .closures import Compiled, compile_definition
 from .codegen import GeneratedPlan, NotGenerated, generate
 
 MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
@@ -37,11 +37,13 @@ class Program:
         self.content_hash = policy.content_hash
         self.kinds = policy.kinds
         self.output_names = policy.output_names
-        self.plan: dict[str, tuple[Compiled, bool, Computation]] = {
-            name: (compile_computation(policy, comp), comp.check_fen, comp)
-            for name, comp in policy.computations.items()
+        self.definitions = lower_policy(policy)
+        """name -> the computation's core definition: what every engine compiles."""
+        self.plan: dict[str, tuple[Compiled, Computation]] = {
+            name: (compile_definition(definition), policy.computations[name])
+            for name, definition in self.definitions.items()
         }
-        """name -> (compiled rule, whether to check for fractions of a fen, computation)."""
+        """name -> (compiled rule, computation): the closures of the traced path."""
         self.columnar: dict[tuple[str, ...], Any] = {}  # outputs -> columnar plan
         self._generated: dict[tuple[str, ...], GeneratedPlan | None] = {}
         self._parameters: dict[dt.date, dict[str, ParameterValue]] = {}
@@ -61,7 +63,7 @@ class Program:
         if len(generated) >= MAX_GENERATED_PLANS:
             return None  # a caller asking for ever new subsets: the closures serve them
         try:
-            plan: GeneratedPlan | None = generate(self.policy, wanted)
+            plan: GeneratedPlan | None = generate(self.policy, self.definitions, wanted)
         except NotGenerated:
             plan = None
         with self._lock:
@@ -125,19 +127,6 @@ class Program:
                 del cache[next(iter(cache))]
             cache[key] = value
         return value
-
-
-def compile_computation(policy: Policy, comp: Computation) -> Compiled:
-    """The closure of one computation: its expression, or its table (first matching row)."""
-    nullable = policy.nullable
-    if comp.table is None:
-        return compile_expr(comp.expr, policy.convention, nullable)  # type: ignore[arg-type]
-    table = comp.table
-    thens = [compile_expr(row.then, policy.convention, nullable) for row in table.rows]
-    default = compile_expr(table.default, policy.convention, nullable) if table.default else None
-    return compile_table(
-        table.columns, [row.cells for row in table.rows], thens, default, comp.name
-    )
 
 
 def _param_json(value: Any, kind: str | None) -> Any:
