@@ -16,7 +16,8 @@ state: everything lives on the app (``app.state``).
 
 Modules: ``app`` (this: the routes), ``problems`` (problem+json), ``request_body``
 (size limits, strict JSON), ``catalog`` (the policies, request schemas),
-``batch_endpoint``, ``decision_log``, ``openapi`` (the OpenAPI document).
+``batch_endpoint``, ``decision_log``, ``openapi`` (the document: ``openapi.json`` filled
+per policy).
 """
 
 from __future__ import annotations
