@@ -210,6 +210,64 @@ def test_time_limit_is_a_503_problem() -> None:
     problem(c.post(EVAL, json={"facts": FACTS, "on": "2021-01-01"}), 503)
 
 
+# ------------------------------------------------------------------------ OpenAPI
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi-pension.json"
+
+
+def test_openapi_document_as_served_before_the_skeleton(client: TestClient) -> None:
+    """/openapi.json for the pension policy alone, in key order, against the document the
+    code served before its fixed part became interpreter/service/openapi.json (captured into
+    tests/snapshots/). The schemas derived from runtime/json_schemas are checked against
+    their sources and stand as "derived" in the snapshot, so that they may change there."""
+    from interpreter.runtime.json_schemas import facts_schema, outputs_schema, trace_schema
+
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    policy = APP.state.catalog.get(PENSION)
+    trace = json.loads(json.dumps(trace_schema()).replace("#/$defs/", "#/components/schemas/"))
+    derived = {
+        **trace.pop("$defs"),
+        "TraceV1": {k: v for k, v in trace.items() if k not in ("$schema", "$id")},
+        "PensionAdjustment2021Facts": {
+            k: v for k, v in facts_schema(policy).items() if k != "$schema"
+        },
+        "PensionAdjustment2021Outputs": {
+            k: v for k, v in outputs_schema(policy).items() if k != "$schema"
+        },
+    }
+    for name, schema in derived.items():
+        assert schemas[name] == schema, name
+        schemas[name] = "derived"
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert doc == expected
+    assert json.dumps(doc, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
+
+
+def test_openapi_document_and_skeleton_are_openapi_3_1(client: TestClient) -> None:
+    import tomllib
+    from importlib import resources
+
+    import jsonschema
+
+    from interpreter.service.openapi import SKELETON, skeleton
+
+    definitions = pytest.importorskip("schemathesis.specs.openapi.definitions")
+    validator = jsonschema.Draft202012Validator(definitions.OPENAPI_31)
+    served = client.get("/openapi.json").json()
+    for doc in (served, skeleton()):
+        errors = list(validator.iter_errors(doc))
+        assert not errors, [e.message for e in errors]
+    text = json.dumps(served, ensure_ascii=False)
+    assert "${" not in text and "x-policy" not in text
+    assert list(served["components"]) == ["schemas"]
+    assert HASH_HEADER in text and PROBLEM in text
+    # shipped as package data
+    assert resources.files("interpreter.service").joinpath(SKELETON).is_file()
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert SKELETON in pyproject["tool"]["setuptools"]["package-data"]["interpreter.service"]
+
+
 # ------------------------------------------------------------------- schemathesis
 
 schemathesis = pytest.importorskip("schemathesis")
