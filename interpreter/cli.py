@@ -339,7 +339,8 @@ def cmd_coverage(repo: Repository, args: argparse.Namespace) -> int:
         repo.policy(args.policy_id)  # raises the unknown-policy error with a suggestion
     unaccounted = 0
     for folder in folders:
-        for report in folder_coverage(repo, folder):
+        policy = repo.policy(folder.name) if (folder / "policy.yaml").is_file() else None
+        for report in folder_coverage(folder, repo.root.parent, policy):
             missing = report.unaccounted
             unaccounted += len(missing)
             print(

@@ -26,16 +26,6 @@ LAYERS = {
     "__main__": 7,
 }
 
-# Imports against the layer order that exist today, to be removed; do not add to this list.
-ALLOWED_UPWARD = {
-    # The docs site loads the policies through api.Repository.
-    ("interpreter.site.render", "interpreter.api"),
-    # The HTTP service serves the policies of an api.Repository.
-    ("interpreter.service.app", "interpreter.api"),
-    # A folder's sources and policy are checked through api.Repository (validate, docs).
-    ("interpreter.policy.folder_check", "interpreter.api"),
-}
-
 
 def _modules() -> dict[str, Path]:
     out = {}
@@ -104,24 +94,15 @@ def test_imports_point_downward() -> None:
         group, rank = layer(name)
         for target in sorted(targets):
             other, other_rank = layer(target)
-            if other == group or other_rank < rank or (name, target) in ALLOWED_UPWARD:
+            if other == group or other_rank < rank:
                 continue
             wrong.append(f"{name} imports {target}")
     assert wrong == []
 
 
-def test_the_allow_list_is_still_needed() -> None:
-    """An exception that has been fixed comes off the list."""
-    for name, target in ALLOWED_UPWARD:
-        assert target in GRAPH[name], (name, target)
-
-
 def test_no_import_cycles() -> None:
-    """Modules never import each other, even through others (allowed exceptions aside)."""
-    graph = {
-        name: {t for t in targets if (name, t) not in ALLOWED_UPWARD}
-        for name, targets in GRAPH.items()
-    }
+    """Modules never import each other, even through others."""
+    graph = GRAPH
     state: dict[str, int] = {}
     cycles = []
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..api import Repository
 from ..language.errors import Location, PolicyError, PolicyFileError
 from .article_coverage import SourceCoverage, citations_of, load_manifest, source_coverage
+from .model import Policy
 from .sources import SourceError, SourceText, load_errata, load_source
 
 
@@ -55,11 +55,12 @@ def check_source_folder(folder: Path, base: Path) -> list[PolicyError]:
     return errors + problems
 
 
-def folder_coverage(repo: Repository, folder: Path) -> list[SourceCoverage]:
-    if (folder / "policy.yaml").is_file():
-        policy = repo.policy(folder.name)
+def folder_coverage(folder: Path, base: Path, policy: Policy | None) -> list[SourceCoverage]:
+    """Coverage of a folder's text: by its policy when it has one (``policy``), else by its
+    coverage manifest alone (a document not yet encoded)."""
+    if policy is not None:
         return source_coverage(policy.sources, citations_of(policy), policy.not_computable)
-    sources, errors = load_folder_sources(folder, repo.root.parent)
+    sources, errors = load_folder_sources(folder, base)
     manifest, problems = load_manifest(folder, sources, "coverage.yaml")
     if errors or problems:
         raise PolicyError(str((errors + problems)[0]))

@@ -34,11 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..api import Repository
 from ..language.errors import PolicyError
 from ..runtime.engine import ENGINE_VERSION, evaluate_parsed
 from ..runtime.facts import parse_facts, parse_on
 from ..runtime.json_schemas import policy_metadata, policy_summary, trace_document
+from ..runtime.repository import Repository
 from .batch_endpoint import batch_endpoint
 from .catalog import HASH_HEADER, Catalog, best_error
 from .decision_log import DecisionLog

@@ -9,11 +9,11 @@ from typing import Any
 
 import jsonschema
 
-from ..api import Repository
 from ..language.errors import PolicyError, UnknownPolicyError
 from ..policy.model import Policy
 from ..runtime.json_schemas import facts_schema
 from ..runtime.program import Program
+from ..runtime.repository import Repository
 from .problems import Problem
 
 HASH_HEADER = "X-Policy-Content-Hash"  # on every response about a policy

@@ -24,7 +24,6 @@ from typing import Any
 
 import jinja2
 
-from ..api import Repository
 from ..language.conventions import BASES
 from ..language.errors import PolicyError
 from ..policy.article_coverage import (
@@ -39,6 +38,7 @@ from ..policy.files import write_atomic
 from ..policy.model import Citation, Deadline, Obligation, Policy
 from ..policy.sources import Erratum, SourceError, SourceText, load_errata
 from ..runtime.case_coverage import PolicyCoverage, case_coverage
+from ..runtime.repository import Repository
 from . import humanize
 from .matrix import LABEL, Matrix, build_matrix
 
