@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from interpreter import Repository  # noqa: E402
-from interpreter.columnar import engine as columnar  # noqa: E402
+from interpreter.columnar import values as columnar  # noqa: E402
 from interpreter.columnar.engine import ColumnarPlan, evaluate_rows  # noqa: E402
 from interpreter.language.errors import FactError, PolicyError  # noqa: E402
 from interpreter.language.expressions import (  # noqa: E402
