@@ -142,7 +142,7 @@ def test_column_kernel_equals_scalar_form(name, by_value) -> None:
     fails is one the kernel sends to the scalar engine (``bad``)."""
     row = st.tuples(*ARGUMENTS[name])
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(row, min_size=1, max_size=30))
     def check(rows) -> None:
         cols = [_column([r[i] for r in rows]) for i in range(len(rows[0]))]
