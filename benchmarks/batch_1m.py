@@ -1,6 +1,6 @@
 """Batch speed on 1,000,000 pension cases, measured side by side in one run:
 
-- our columnar engine (interpreter/columnar.py: the policy's own rules compiled to numpy),
+- our columnar engine (interpreter/columnar/: the policy's core tree compiled to numpy),
 - a hand-written numpy version of the same rule (the floor for numpy code),
 - OpenFisca (openfisca-core) with the same rule written as OpenFisca variables in
   benchmarks/openfisca_pension/.

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from interpreter import Repository  # noqa: E402
-from interpreter.columnar import engine as columnar  # noqa: E402
+from interpreter.columnar import values as columnar  # noqa: E402
 from interpreter.columnar.engine import ColumnarPlan, evaluate_rows  # noqa: E402
 from interpreter.language.errors import FactError, PolicyError  # noqa: E402
 from interpreter.language.expressions import (  # noqa: E402
@@ -194,6 +194,70 @@ def test_columnar_equals_scalar_on_every_policys_cases(repo, policy_id) -> None:
             assert _columnar_rows(result, last) == expected
 
 
+def _mixtures(policy) -> st.SearchStrategy[list[tuple[dict, dt.date]]]:
+    """Batches of facts mixed from different YAML cases (combinations nobody wrote down,
+    many of them failing), each row with one of the cases' dates."""
+    batches = _case_batches(policy)
+    pools: dict[str, list] = {
+        name: [] if fact.required else [None] for name, fact in policy.facts.items()
+    }
+    for rows in batches.values():
+        for values in rows:
+            for name, value in values.items():
+                if name in pools and value not in pools[name]:
+                    pools[name].append(value)
+    row = st.fixed_dictionaries({n: st.sampled_from(pool) for n, pool in pools.items() if pool})
+    return st.lists(st.tuples(row, st.sampled_from(sorted(batches))), min_size=1, max_size=30)
+
+
+@pytest.mark.parametrize("by_value", [False, True], ids=["per-row", "by-value"])
+@pytest.mark.parametrize("policy_id", Repository(POLICIES).ids())
+def test_columnar_equals_scalar_on_random_mixtures_of_every_policys_cases(
+    repo, policy_id, by_value
+) -> None:
+    """Every policy with outputs: random mixtures of its cases' facts, evaluated as one
+    batch per day, give the scalar engine's outputs or errors on every row, for its
+    outputs and for every computation the columnar compiler accepts."""
+    program = repo.program(policy_id)
+    policy = program.policy
+    if not policy.outputs:
+        pytest.skip("obligations and targets only: no outputs")
+    plans = [ColumnarPlan(program, list(policy.outputs))]
+    if vectorised := _vectorised(program):
+        plans.append(ColumnarPlan(program, vectorised))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_mixtures(policy))
+    def check(drawn) -> None:
+        by_day: dict[dt.date, list[dict]] = defaultdict(list)
+        for values, on in drawn:
+            by_day[on].append(values)
+        for plan in plans:
+            wanted = list(plan.outputs)
+            for on, rows in by_day.items():
+                with pytest.MonkeyPatch.context() as patch:
+                    if by_value:
+                        patch.setattr(columnar, "_BY_VALUE_ROWS", 0)
+                        patch.setattr(columnar, "_BY_VALUE_SPAN", 0)
+                    result = evaluate_rows(program, rows, on, plan=plan)
+                expected = [_scalar(program, r, on, wanted) for r in rows]
+                assert _columnar_rows(result, len(rows)) == expected
+
+    check()
+
+
+def test_evaluate_leaves_the_plan_unchanged(repo) -> None:
+    """A plan is shared by threads: what one batch finds unsupported stays in its result."""
+    for policy_id in Repository(POLICIES).ids():
+        program = repo.program(policy_id)
+        policy = program.policy
+        plan = ColumnarPlan(program, list(policy.computations))
+        before = (dict(plan.unsupported), dict(plan.compiled), list(plan.release))
+        for on, rows in _case_batches(policy).items():
+            evaluate_rows(program, rows, on, plan=plan)
+        assert (plan.unsupported, plan.compiled, plan.release) == before
+
+
 def test_columnar_rounding_ties_and_errors(repo, plan) -> None:
     """Ties of the 1.8% and of the personal-account split, a cadre without the city
     average (an error, the scalar engine's message), and the largest number accepted."""
@@ -326,3 +390,14 @@ def test_print_parse_round_trip(tree) -> None:
     source = to_source(tree)
     assert _strip(parse(source)) == _strip(tree)
     assert to_source(parse(source)) == source
+
+
+def test_an_unknown_node_kind_fails_loudly_in_the_columnar_compiler() -> None:
+    """Every dispatch on the core tree ends with ``assert_never``."""
+    from interpreter.columnar import compiler
+
+    class Unknown:
+        pass
+
+    with pytest.raises(AssertionError):
+        compiler.build(Unknown())  # type: ignore[arg-type]

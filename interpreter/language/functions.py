@@ -20,6 +20,7 @@ from decimal import (
     ROUND_UP,
     Decimal,
 )
+from enum import Enum
 
 from .errors import EvaluationError
 from .expressions import Literal, Name, Node
@@ -40,8 +41,28 @@ class SignatureError(Exception):
     """Wrong argument types: the typechecker turns it into an error at the call."""
 
 
+PER_ROW = "per-row"  # column form: the columnar engine sends the rows using it to the scalar engine
+LOWERED = "lowered"  # column form: never an engine's call; lowering makes it a core node
+
+
+class KeepsFen(Enum):
+    """Whether a money result is whole fen when the rule does not round it (whole-fen
+    analysis: a result that is not provably whole fen is checked at run time)."""
+
+    NEVER = "never"
+    ALWAYS = "always"  # ceil, floor: a whole number
+    IF_ARGUMENTS = "if arguments"  # min, max, abs: a value of one of the arguments
+    IF_PLACES = "if at most 2 places"  # round: to the fen or coarser
+
+
 @dataclass(frozen=True)
 class Function:
+    """One function of the rule language, declared once: its type rule (``check``), its
+    scalar form (``impl``, what the closures and generated Python call), its column form
+    (``column``: the name of a kernel in ``interpreter.columnar.kernels.KERNELS``, or
+    ``PER_ROW``, or ``LOWERED`` for ``round``, ``given`` and ``date``, which lowering turns
+    into ``core.Round``, ``core.Given`` and ``core.Const``), and whether it keeps whole fen."""
+
     name: str
     min_args: int
     max_args: int
@@ -49,6 +70,17 @@ class Function:
     impl: Callable[..., object]
     zh: str
     en: str
+    column: str
+    keeps_fen: KeepsFen = KeepsFen.NEVER
+
+
+def keeps_whole_fen(name: str, arguments_do: bool, places: int | None = None) -> bool:
+    """Whether ``name(...)`` is surely whole fen, given whether its arguments surely are
+    and, for ``round``, the places it rounds to (for whole-fen analysis)."""
+    keeps = FUNCTIONS[name].keeps_fen
+    if keeps is KeepsFen.IF_PLACES:
+        return places is None or places <= 2
+    return keeps is KeepsFen.ALWAYS or (keeps is KeepsFen.IF_ARGUMENTS and arguments_do)
 
 
 def _need(cond: bool, message: str) -> None:
@@ -206,9 +238,39 @@ def _working_days(start: dt.date, end: dt.date) -> Decimal:
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in [
-        Function("min", 2, 9, _numbers, min, "取最小值", "the smallest of the numbers"),
-        Function("max", 2, 9, _numbers, max, "取最大值", "the largest of the numbers"),
-        Function("abs", 1, 1, _numbers, abs, "绝对值", "absolute value"),
+        Function(
+            "min",
+            2,
+            9,
+            _numbers,
+            min,
+            "取最小值",
+            "the smallest of the numbers",
+            column="minimum",
+            keeps_fen=KeepsFen.IF_ARGUMENTS,
+        ),
+        Function(
+            "max",
+            2,
+            9,
+            _numbers,
+            max,
+            "取最大值",
+            "the largest of the numbers",
+            column="maximum",
+            keeps_fen=KeepsFen.IF_ARGUMENTS,
+        ),
+        Function(
+            "abs",
+            1,
+            1,
+            _numbers,
+            abs,
+            "绝对值",
+            "absolute value",
+            column="absolute",
+            keeps_fen=KeepsFen.IF_ARGUMENTS,
+        ),
         Function(
             "ceil",
             1,
@@ -217,6 +279,8 @@ FUNCTIONS: dict[str, Function] = {
             _ceil,
             "向上取整（不满1按1计）",
             "round up to a whole number (a part counts as a whole)",
+            column="ceiling",
+            keeps_fen=KeepsFen.ALWAYS,
         ),
         Function(
             "floor",
@@ -226,6 +290,8 @@ FUNCTIONS: dict[str, Function] = {
             _floor,
             "向下取整（只计满数）",
             "round down to a whole number (only completed units count)",
+            column="floor",
+            keeps_fen=KeepsFen.ALWAYS,
         ),
         Function(
             "round",
@@ -235,6 +301,8 @@ FUNCTIONS: dict[str, Function] = {
             round_decimal,
             "按指定位数和方式舍入（默认四舍五入到分）",
             "round to the given decimal places and mode (default half-up to the cent)",
+            column=LOWERED,
+            keeps_fen=KeepsFen.IF_PLACES,
         ),
         Function(
             "age_on",
@@ -244,6 +312,7 @@ FUNCTIONS: dict[str, Function] = {
             _age_on,
             "到某日的周岁",
             "age in completed years on a date",
+            column="whole_years",
         ),
         Function(
             "years_between",
@@ -253,6 +322,7 @@ FUNCTIONS: dict[str, Function] = {
             _age_on,
             "相隔的整年数",
             "completed years from the first date to the second",
+            column="whole_years",
         ),
         Function(
             "months_between",
@@ -262,6 +332,7 @@ FUNCTIONS: dict[str, Function] = {
             _months,
             "相隔的整月数",
             "completed months from the first date to the second",
+            column="whole_months",
         ),
         Function(
             "days_between",
@@ -271,6 +342,7 @@ FUNCTIONS: dict[str, Function] = {
             lambda a, b: Decimal((b - a).days),
             "相隔的天数",
             "days from the first date to the second",
+            column="days_between",
         ),
         Function(
             "add_days",
@@ -280,6 +352,7 @@ FUNCTIONS: dict[str, Function] = {
             lambda d, n: add_days(d, int(n)),
             "加若干日",
             "the date a number of days later",
+            column="add_days",
         ),
         Function(
             "add_months",
@@ -289,6 +362,7 @@ FUNCTIONS: dict[str, Function] = {
             lambda d, n, m=None: add_months(d, int(n), m),
             "加若干月",
             "the date a number of months later",
+            column=PER_ROW,
         ),
         Function(
             "add_years",
@@ -298,12 +372,31 @@ FUNCTIONS: dict[str, Function] = {
             lambda d, n, m=None: add_months(d, 12 * int(n), m),
             "加若干年",
             "the date a number of years later",
+            column=PER_ROW,
         ),
-        Function("year", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.year), "年份", "the year"),
         Function(
-            "month", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.month), "月份", "the month"
+            "year",
+            1,
+            1,
+            _dates(1, INTEGER),
+            lambda d: Decimal(d.year),
+            "年份",
+            "the year",
+            column="year",
         ),
-        Function("day", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.day), "日", "the day"),
+        Function(
+            "month",
+            1,
+            1,
+            _dates(1, INTEGER),
+            lambda d: Decimal(d.month),
+            "月份",
+            "the month",
+            column="month",
+        ),
+        Function(
+            "day", 1, 1, _dates(1, INTEGER), lambda d: Decimal(d.day), "日", "the day", column="day"
+        ),
         Function(
             "start_of_month",
             1,
@@ -312,6 +405,7 @@ FUNCTIONS: dict[str, Function] = {
             start_of_month,
             "当月第一日",
             "the first day of the date's month",
+            column="start_of_month",
         ),
         Function(
             "end_of_month",
@@ -321,8 +415,11 @@ FUNCTIONS: dict[str, Function] = {
             end_of_month,
             "当月最后一日（月底）",
             "the last day of the date's month (月底)",
+            column="end_of_month",
         ),
-        Function("date", 1, 1, _date_literal, dt.date.fromisoformat, "日期", "a date"),
+        Function(
+            "date", 1, 1, _date_literal, dt.date.fromisoformat, "日期", "a date", column=LOWERED
+        ),
         Function(
             "add_working_days",
             2,
@@ -331,6 +428,7 @@ FUNCTIONS: dict[str, Function] = {
             add_working_days,
             "加若干个工作日（按国务院节假日安排，含调休上班日）",
             "the date that many working days later (official holidays and make-up days)",
+            column=PER_ROW,
         ),
         Function(
             "working_days_between",
@@ -340,6 +438,7 @@ FUNCTIONS: dict[str, Function] = {
             _working_days,
             "相隔的工作日数（不含起日，含止日）",
             "working days after the first date up to and including the second",
+            column=PER_ROW,
         ),
         Function(
             "is_working_day",
@@ -349,6 +448,7 @@ FUNCTIONS: dict[str, Function] = {
             is_working_day,
             "是否为工作日",
             "whether the date is a working day on the official calendar",
+            column=PER_ROW,
         ),
         Function(
             "given",
@@ -358,6 +458,7 @@ FUNCTIONS: dict[str, Function] = {
             lambda v: v is not None,
             "已提供该事实",
             "the optional fact or value is present",
+            column=LOWERED,
         ),
     ]
 }
