@@ -14,7 +14,7 @@ from interpreter.language import core
 from interpreter.language.conventions import CIVIL_CODE_1259, Bound, Convention
 from interpreter.language.errors import EvaluationError
 from interpreter.language.expressions import parse
-from interpreter.language.lower import lower_expression
+from interpreter.language.lower import define, lower_expression
 from interpreter.language.values import Type, declared
 from interpreter.policy.lowering import lower_policy
 from interpreter.runtime import closures, codegen
@@ -80,6 +80,30 @@ def test_given_optional_reads_and_dates_are_explicit_nodes() -> None:
     assert str(date.value) == "2021-01-01"
 
 
+@pytest.mark.parametrize(
+    ("text", "checked"),
+    [
+        ("round(fine * rate)", False),
+        ("round(fine * rate, 3)", True),
+        ("fine * rate", True),
+        ("fine * 2", False),
+        ("fine * age", False),
+        ("fine / 2", True),
+        ("max(fine - 15, 0)", False),
+        ("ceil(rate) * fine", False),
+        ("if flag then fine * rate else 0", True),
+        ("if flag then fine else 0.5", False),  # 50 fen
+        ("if flag then fine else 0.005", True),  # half a fen
+        ("if given(maybe) then maybe else 15", False),
+    ],
+)
+def test_a_money_result_is_checked_for_whole_fen_unless_provably_whole(
+    text: str, checked: bool
+) -> None:
+    definition = define("x", Type("money"), lower(text), ORIGIN)
+    assert isinstance(definition.body, core.WholeFen) == checked
+
+
 def test_membership_is_a_set_of_written_values() -> None:
     node = lower("age not in [1, 2]")
     assert isinstance(node, core.Member)
@@ -104,8 +128,6 @@ def test_every_computation_lowers_with_its_type_origin_and_whole_fen_check(
         assert definition.type == comp.type
         assert definition.at.clause == comp.clause
         assert definition.at.article == comp.citation.article
-        # money that the rule does not provably keep in whole fen is checked, and only that
-        assert isinstance(definition.body, core.WholeFen) == comp.check_fen
         # the core reads exactly the names the computation depends on
         assert list(dict.fromkeys(core.reads(definition.body))) == list(comp.deps)
         for node in _walk(definition.body):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from . import core
 from .conventions import Convention
 from .expressions import Binary, Call, ExpressionError, If, ListLit, Literal, Name, Node, Unary
+from .functions import keeps_whole_fen
 from .tables import Cell
 from .typecheck import Checker
 from .values import BOOLEAN, DATE, Type
@@ -151,10 +153,58 @@ def _test(column: str, cell: Cell) -> core.Test | None:
     return None
 
 
-def define(
-    name: str, result: Type, body: core.Expr, origin: core.Origin, check_fen: bool
-) -> core.Definition:
+def define(name: str, result: Type, body: core.Expr, origin: core.Origin) -> core.Definition:
     """A computed value's definition: money that is not provably whole fen is checked."""
-    if check_fen:
+    if result.kind == "money" and not whole_fen(body):
         body = core.WholeFen(body, result, body.at)
     return core.Definition(name, result, origin, body)
+
+
+FEN = Decimal("0.01")
+
+
+def whole_fen(node: core.Expr) -> bool:
+    """Is the value surely a whole number of fen when every money input is?
+
+    Money inputs are checked to be whole fen (facts, parameters, computed values), so only
+    a product with a non-integer, a division or a function that does not keep whole fen
+    (the registry says which do) can leave a fraction of a fen; ``WholeFen`` checks those
+    results at run time and the others go unchecked.
+    """
+    match node:
+        case core.Const(value=value):
+            return not isinstance(value, Decimal) or value == value.quantize(FEN)
+        case core.Read(type=t) | core.Required(type=t):
+            return t.kind in ("money", "integer")
+        case core.IfExp(then=then, otherwise=otherwise):
+            return whole_fen(then) and whole_fen(otherwise)
+        case core.Neg(operand=operand) | core.Not(operand=operand):
+            return whole_fen(operand)
+        case core.Round(places=places):
+            return keeps_whole_fen("round", True, places)
+        case core.Call(func=func, args=args):
+            return keeps_whole_fen(func, all(whole_fen(a) for a in args))
+        case core.Arith(op="+" | "-", left=left, right=right):
+            return whole_fen(left) and whole_fen(right)
+        case core.Arith(op="*", left=left, right=right):
+            return (_integral(left) and whole_fen(right)) or (_integral(right) and whole_fen(left))
+        case core.Table(rows=rows, default=default):
+            results = [row.then for row in rows] + ([default] if default is not None else [])
+            return all(whole_fen(r) for r in results)
+        case core.WholeFen():
+            return True
+        case _:
+            return False  # a quotient, a comparison, a presence test
+
+
+def _integral(node: core.Expr) -> bool:
+    """Is the value surely a whole number (a factor that keeps fen whole)?"""
+    match node:
+        case core.Const(value=value):
+            return isinstance(value, Decimal) and value == value.to_integral_value()
+        case core.Read(type=t) | core.Required(type=t):
+            return t.kind == "integer"
+        case core.Call(func=func):
+            return func in ("ceil", "floor")
+        case _:
+            return False

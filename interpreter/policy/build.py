@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..language.analysis import whole_fen
 from ..language.conventions import Convention, convention_from
 from ..language.errors import Location, PolicyError, PolicyFileError, ValidationErrors, did_you_mean
 from ..language.expressions import ExpressionError, If, Literal, Node, names, number_literal, parse
@@ -490,7 +489,6 @@ class _Builder(ObligationChecks):
                 comp,
                 expr=node,
                 deps=tuple(dict.fromkeys(n.name for n in names(node))),
-                check_fen=t.kind == "money" and not whole_fen(node, self.types),
             )
         return self._table(doc, comp, spec["table"], (*base, "table"))
 
@@ -588,14 +586,10 @@ class _Builder(ObligationChecks):
                 )
             )
         table = Table(spec["hit_policy"], columns, tuple(rows), default, tuple(table_gaps))
-        results = [t for t in thens if t is not None] + ([default] if default else [])
-        check_fen = comp.type.kind == "money" and not all(whole_fen(t, self.types) for t in results)
         deps = list(columns) + [n.name for t in thens if t for n in names(t)]
         if default is not None:
             deps += [n.name for n in names(default)]
-        return dataclasses.replace(
-            comp, table=table, deps=tuple(dict.fromkeys(deps)), check_fen=check_fen
-        )
+        return dataclasses.replace(comp, table=table, deps=tuple(dict.fromkeys(deps)))
 
     def _enum_results(self, doc: Document, path: tuple, node: Node, t: Type) -> bool:
         """``expr: "'place_of_treatmnet'"`` must fail at load, not at the first comparison."""

@@ -36,7 +36,7 @@ def lower_computation(policy: Policy, comp: Computation) -> core.Definition:
         body = lower_expression(comp.expr, policy.types, policy.convention, origin)
     else:  # pragma: no cover - the builder refuses a computation with neither
         raise ValueError(f"{comp.name}: neither an expression nor a table")
-    return define(comp.name, comp.type, body, origin, comp.check_fen)
+    return define(comp.name, comp.type, body, origin)
 
 
 def lower_policy(policy: Policy) -> Mapping[str, core.Definition]:

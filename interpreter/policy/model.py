@@ -127,7 +127,6 @@ class Computation:
     table: Table | None
     location: Location
     deps: tuple[str, ...] = ()
-    check_fen: bool = True  # False when the result is provably whole fen
 
 
 @dataclass(frozen=True)
