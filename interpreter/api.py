@@ -9,7 +9,6 @@ result.as_dict()                           # stable JSON-ready dict with the tra
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -18,24 +17,16 @@ from typing import Any
 from .language.errors import PolicyError, UnknownPolicyError, did_you_mean
 from .policy.build import load_policy
 from .policy.model import Obligation, Policy
+from .policy.resources import policies_dir
 from .runtime.engine import Result, evaluate_policy
 from .runtime.facts import parse_on
-
-
-def default_root() -> Path:
-    """$POLICY_ROOT, else the repository this package sits in, else ./policies."""
-    env = os.environ.get("POLICY_ROOT")
-    if env:
-        return Path(env)
-    beside = Path(__file__).resolve().parent.parent / "policies"
-    return beside if beside.is_dir() else Path.cwd() / "policies"
 
 
 class Repository:
     """The policies under one folder, each loaded and checked once, on first use."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = (root or default_root()).resolve()
+        self.root = (root or policies_dir()).resolve()
         self._loaded: dict[str, Policy] = {}
 
     def ids(self) -> list[str]:

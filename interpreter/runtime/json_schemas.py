@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from ..policy import resources
 from ..policy.model import Fact, Policy
 from .engine import ENGINE_VERSION, Result, to_json
 
 TRACE_FORMAT = "trace.v1"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 MONEY_IN_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
@@ -130,7 +129,7 @@ def outputs_schema(policy: Policy) -> dict[str, Any]:
 @cache
 def trace_schema() -> dict[str, Any]:
     """The trace.v1 JSON Schema (schema/trace.v1.schema.json)."""
-    return json.loads((SCHEMA_DIR / "trace.v1.schema.json").read_text(encoding="utf-8"))
+    return json.loads((resources.schema_dir() / "trace.v1.schema.json").read_text(encoding="utf-8"))
 
 
 def policy_schemas(policy: Policy) -> dict[str, Any]:
