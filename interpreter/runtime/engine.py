@@ -11,8 +11,7 @@ from typing import Any
 from ..language.errors import EvaluationError
 from ..policy.model import Citation, Policy
 from .facts import CENT, parse_facts
-
-ENGINE_VERSION = "0.1.0"
+from .versions import CALENDAR_VERSION, ENGINE_VERSION
 
 
 class CaseEnv(dict):
@@ -90,6 +89,7 @@ class Result:
             "trace": [s.as_dict() for s in self.steps],
             "content_hash": self.content_hash,
             "engine_version": ENGINE_VERSION,
+            "calendar_version": CALENDAR_VERSION,
         }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..policy import resources
 from ..policy.model import Fact, Policy
 from .engine import ENGINE_VERSION, Result, to_json
+from .versions import CALENDAR_VERSION
 
 TRACE_FORMAT = "trace.v1"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -186,6 +187,7 @@ def policy_metadata(policy: Policy) -> dict[str, Any]:
             "published": doc.published.isoformat(),
         },
         "engine_version": ENGINE_VERSION,
+        "calendar_version": CALENDAR_VERSION,
         "facts": {
             name: {
                 "type": f.type.kind,

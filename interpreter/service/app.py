@@ -58,6 +58,7 @@ from ..runtime.json_schemas import (
     trace_document,
     trace_schema,
 )
+from ..runtime.versions import CALENDAR_VERSION
 
 PROBLEM = "application/problem+json"
 HASH_HEADER = "X-Policy-Content-Hash"
@@ -120,8 +121,11 @@ class DecisionLog:
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, "
                 "timestamp TEXT, policy TEXT, policy_hash TEXT, engine_version TEXT, "
-                "on_date TEXT, input TEXT, output TEXT)"
+                "on_date TEXT, input TEXT, output TEXT, calendar_version TEXT)"
             )
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(decisions)")}
+            if "calendar_version" not in columns:  # a log begun before the column existed
+                self.db.execute("ALTER TABLE decisions ADD COLUMN calendar_version TEXT")
             self.db.commit()
         else:
             self.handle = self.path.open("a", encoding="utf-8")
@@ -134,6 +138,7 @@ class DecisionLog:
             "policy": policy.id,
             "policy_hash": policy.content_hash,
             "engine_version": ENGINE_VERSION,
+            "calendar_version": CALENDAR_VERSION,
             "on": on.isoformat(),
             "input": facts,
             "output": outputs,
@@ -141,7 +146,9 @@ class DecisionLog:
         with self.lock:
             if self.sqlite:
                 self.db.execute(
-                    "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO decisions (decision_id, timestamp, policy, policy_hash, "
+                    "engine_version, on_date, input, output, calendar_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         decision_id,
                         entry["timestamp"],
@@ -151,6 +158,7 @@ class DecisionLog:
                         entry["on"],
                         _dumps(facts),
                         _dumps(outputs),
+                        CALENDAR_VERSION,
                     ),
                 )
                 self.db.commit()
@@ -412,7 +420,9 @@ def create_app(
         return endpoint
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "engine_version": ENGINE_VERSION})
+        return JSONResponse(
+            {"status": "ok", "engine_version": ENGINE_VERSION, "calendar_version": CALENDAR_VERSION}
+        )
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(catalog))
@@ -426,7 +436,13 @@ def create_app(
                 items.append({**summary, "status": "ok"})
             except Problem as problem:
                 items.append({"id": policy_id, "status": "error", "error": problem.detail})
-        return JSONResponse({"policies": items, "engine_version": ENGINE_VERSION})
+        return JSONResponse(
+            {
+                "policies": items,
+                "engine_version": ENGINE_VERSION,
+                "calendar_version": CALENDAR_VERSION,
+            }
+        )
 
     async def get_policy(request: Request) -> Response:
         policy = catalog.get(request.path_params["id"])
@@ -582,6 +598,7 @@ def create_app(
                 "on": on.isoformat(),
                 "content_hash": policy.content_hash,
                 "engine_version": ENGINE_VERSION,
+                "calendar_version": CALENDAR_VERSION,
                 "count": len(rows),
                 "errors": errors,
                 "results": results,
@@ -816,6 +833,7 @@ def openapi_document(catalog: Catalog) -> dict[str, Any]:
                 "on": {"type": "string"},
                 "content_hash": {"type": "string"},
                 "engine_version": {"type": "string"},
+                "calendar_version": {"type": "string"},
                 "count": {"type": "integer"},
                 "errors": {"type": "integer"},
                 "results": {
