@@ -16,9 +16,9 @@ from typing import Any
 
 from .policy.model import Obligation, Policy
 from .runtime.engine import Result
-from .runtime.repository import Repository, default_root, select_obligations
+from .runtime.repository import Repository, select_obligations
 
-__all__ = ["Repository", "default_root", "evaluate", "load", "obligations", "select_obligations"]
+__all__ = ["Repository", "evaluate", "load", "obligations", "select_obligations"]
 
 
 @cache

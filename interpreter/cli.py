@@ -36,7 +36,11 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policy", description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, help="the policies folder (default: the repo's)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="the policies folder (default: the checkout's or the package's)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("validate", help="schema and semantic checks; lists every problem")
@@ -312,6 +316,9 @@ def cmd_test(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def cmd_list(repo: Repository, args: argparse.Namespace) -> int:
+    from .policy.resources import describe
+
+    print(f"policies: {describe(repo.root)}", file=sys.stderr)
     today = dt.date.today()
     for policy_id in repo.ids():
         policy = repo.policy(policy_id)

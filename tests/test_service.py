@@ -286,4 +286,10 @@ def test_openapi_contract(case) -> None:
     types, and bodies that match their declared schemas."""
     # Schema-valid facts may still be refused with a 422 (a date outside the in-force
     # window, a cadre without the city average): "positive data acceptance" does not hold.
-    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    # The batch endpoint answers 200 with a per-row error for a row that breaks its facts
+    # schema (one entry per row, none lost), so "negative data rejection" does not hold there;
+    # Hypothesis draws constants from the package's source, so any edit may generate such a row.
+    excluded = [schemathesis.checks.positive_data_acceptance]
+    if case.operation.path.endswith("/evaluate/batch"):
+        excluded.append(schemathesis.checks.negative_data_rejection)
+    case.call_and_validate(excluded_checks=excluded)

@@ -58,7 +58,14 @@ class NotInForceError(PolicyError):
 
 class EvaluationError(PolicyError):
     """A rule could not be evaluated for these facts (a needed optional fact is absent,
-    no table row matches, a date does not exist...)."""
+    no table row matches, a date does not exist...). ``placed`` once the message names
+    the clause and article at fault: an enclosing computation passes it on unchanged."""
+
+    def __init__(
+        self, message: str, location: Location | None = None, *, placed: bool = False
+    ) -> None:
+        super().__init__(message, location)
+        self.placed = placed
 
 
 class UnknownPolicyError(PolicyError):

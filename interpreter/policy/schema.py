@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..language.errors import PolicyFileError, did_you_mean
+from . import resources
 from .loader import Document
 
 if TYPE_CHECKING:  # jsonschema is imported only when a file really needs validating
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 KINDS = ("policy", "clause", "obligations", "tests", "errata", "source")
 _UNEXPECTED = re.compile(r"\('(.+?)' (?:was|were) unexpected\)")
 
@@ -43,9 +43,13 @@ def _registry(schema_dir: Path) -> Any:
     return Registry().with_resources(resources)
 
 
-@cache
-def validator(kind: str, schema_dir: Path = SCHEMA_DIR) -> Draft202012Validator:
+def validator(kind: str, schema_dir: Path | None = None) -> Draft202012Validator:
     """The compiled validator for one kind of file (cached: compiling is the slow part)."""
+    return _validator(kind, schema_dir or resources.schema_dir())
+
+
+@cache
+def _validator(kind: str, schema_dir: Path) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     name = f"{kind}.schema.json"
@@ -68,8 +72,12 @@ def validate(doc: Document, kind: str) -> list[PolicyFileError]:
     return [_to_policy_error(doc, e) for e in errors]
 
 
+def _schemas_digest() -> str:
+    return _digest_of(resources.schema_dir())
+
+
 @cache
-def _schemas_digest(schema_dir: Path = SCHEMA_DIR) -> str:
+def _digest_of(schema_dir: Path) -> str:
     digest = hashlib.sha256()
     for file in sorted(schema_dir.glob("*.json")):
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")

@@ -20,8 +20,6 @@ from ..language.errors import PolicyFileError
 from . import schema
 from .loader import load_yaml, load_yaml_text
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
-
 # One grammar for every id, so a reviewer can read an id without the file open:
 #   optional prefix  notice- (the covering notice) | attN- (Nth attached text, N >= 2)
 #   a head           art-N | ch-N | sN | qN | pN | preamble | closing | final

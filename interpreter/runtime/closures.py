@@ -35,12 +35,6 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-class PlacedError(EvaluationError):
-    """An evaluation error whose message already names its clause: passed on as it is."""
-
-    placed = True
-
-
 def compile_definition(definition: core.Definition) -> Compiled:
     """The closure computing one definition from a case's environment."""
     return _Compiler(definition).build(definition.body)
@@ -133,9 +127,10 @@ class _Compiler:
         def check(env: Env) -> Any:
             value = inner(env)
             if value is not None and value != value.quantize(FEN):
-                raise PlacedError(
+                raise EvaluationError(
                     f"clause {clause}, {name}: {value} is not a whole number of fen; "
-                    "the clause must say how it rounds"
+                    "the clause must say how it rounds",
+                    placed=True,
                 )
             return value
 

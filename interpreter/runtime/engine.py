@@ -10,11 +10,9 @@ from typing import Any
 
 from ..language.errors import EvaluationError
 from ..policy.model import Citation
-from .closures import PlacedError
 from .facts import CENT, parse_facts
 from .program import Program
-
-ENGINE_VERSION = "0.1.0"
+from .versions import CALENDAR_VERSION, ENGINE_VERSION
 
 
 class CaseEnv(dict):
@@ -30,12 +28,13 @@ class CaseEnv(dict):
         fn, comp = self.plan[name]
         try:
             value = fn(self)
-        except PlacedError:
-            raise
         except EvaluationError as exc:
-            raise PlacedError(
+            if exc.placed:
+                raise
+            raise EvaluationError(
                 f"clause {comp.clause} ({comp.citation.label or comp.citation.article}), "
-                f"{name}: {exc.message}"
+                f"{name}: {exc.message}",
+                placed=True,
             ) from None
         self[name] = value
         self.order.append(name)
@@ -85,6 +84,7 @@ class Result:
             "trace": [s.as_dict() for s in self.steps],
             "content_hash": self.content_hash,
             "engine_version": ENGINE_VERSION,
+            "calendar_version": CALENDAR_VERSION,
         }
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from ..policy import resources
 from ..policy.model import Fact, Policy
 from .engine import ENGINE_VERSION, Result, to_json
+from .versions import CALENDAR_VERSION
 
 TRACE_FORMAT = "trace.v1"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 MONEY_IN_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
@@ -130,7 +130,7 @@ def outputs_schema(policy: Policy) -> dict[str, Any]:
 @cache
 def trace_schema() -> dict[str, Any]:
     """The trace.v1 JSON Schema (schema/trace.v1.schema.json)."""
-    return json.loads((SCHEMA_DIR / "trace.v1.schema.json").read_text(encoding="utf-8"))
+    return json.loads((resources.schema_dir() / "trace.v1.schema.json").read_text(encoding="utf-8"))
 
 
 def policy_schemas(policy: Policy) -> dict[str, Any]:
@@ -187,6 +187,7 @@ def policy_metadata(policy: Policy) -> dict[str, Any]:
             "published": doc.published.isoformat(),
         },
         "engine_version": ENGINE_VERSION,
+        "calendar_version": CALENDAR_VERSION,
         "facts": {
             name: {
                 "type": f.type.kind,

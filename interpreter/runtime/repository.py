@@ -4,7 +4,6 @@ Python API, the command line, the HTTP service and the site read policies throug
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,25 +11,17 @@ from typing import Any
 from ..language.errors import PolicyError, UnknownPolicyError, did_you_mean
 from ..policy.build import load_policy
 from ..policy.model import Obligation, Policy
+from ..policy.resources import policies_dir
 from .engine import Result, evaluate_policy
 from .facts import parse_on
 from .program import Program
-
-
-def default_root() -> Path:
-    """$POLICY_ROOT, else the repository this package sits in, else ./policies."""
-    env = os.environ.get("POLICY_ROOT")
-    if env:
-        return Path(env)
-    beside = Path(__file__).resolve().parents[2] / "policies"
-    return beside if beside.is_dir() else Path.cwd() / "policies"
 
 
 class Repository:
     """The policies under one folder, each loaded and checked once, on first use."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = (root or default_root()).resolve()
+        self.root = (root or policies_dir()).resolve()
         self._loaded: dict[str, Policy] = {}
         self._programs: dict[str, Program] = {}
 

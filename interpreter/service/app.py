@@ -35,10 +35,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..language.errors import PolicyError
-from ..runtime.engine import ENGINE_VERSION, evaluate_parsed
+from ..runtime.engine import evaluate_parsed
 from ..runtime.facts import parse_facts, parse_on
 from ..runtime.json_schemas import policy_metadata, policy_summary, trace_document
 from ..runtime.repository import Repository
+from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 from .batch_endpoint import batch_endpoint
 from .catalog import HASH_HEADER, Catalog, best_error
 from .decision_log import DecisionLog
@@ -105,7 +106,9 @@ def create_app(
         return endpoint
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "engine_version": ENGINE_VERSION})
+        return JSONResponse(
+            {"status": "ok", "engine_version": ENGINE_VERSION, "calendar_version": CALENDAR_VERSION}
+        )
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(catalog))
@@ -119,7 +122,13 @@ def create_app(
                 items.append({**summary, "status": "ok"})
             except Problem as problem:
                 items.append({"id": policy_id, "status": "error", "error": problem.detail})
-        return JSONResponse({"policies": items, "engine_version": ENGINE_VERSION})
+        return JSONResponse(
+            {
+                "policies": items,
+                "engine_version": ENGINE_VERSION,
+                "calendar_version": CALENDAR_VERSION,
+            }
+        )
 
     async def get_policy(request: Request) -> Response:
         policy = catalog.get(request.path_params["id"])

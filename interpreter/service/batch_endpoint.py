@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..language.errors import FactError, PolicyError
-from ..runtime.engine import ENGINE_VERSION, to_json
+from ..runtime.engine import to_json
 from ..runtime.facts import parse_facts, parse_on
+from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 from .catalog import HASH_HEADER, Catalog
 from .decision_log import DecisionLog
 from .problems import Problem
@@ -136,6 +137,7 @@ def batch_endpoint(
                 "on": on.isoformat(),
                 "content_hash": policy.content_hash,
                 "engine_version": ENGINE_VERSION,
+                "calendar_version": CALENDAR_VERSION,
                 "count": len(rows),
                 "errors": errors,
                 "results": results,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..policy.model import Policy
-from ..runtime.engine import ENGINE_VERSION
+from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 
 
 class DecisionLog:
@@ -30,8 +30,11 @@ class DecisionLog:
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, "
                 "timestamp TEXT, policy TEXT, policy_hash TEXT, engine_version TEXT, "
-                "on_date TEXT, input TEXT, output TEXT)"
+                "on_date TEXT, input TEXT, output TEXT, calendar_version TEXT)"
             )
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(decisions)")}
+            if "calendar_version" not in columns:  # a log begun before the column existed
+                self.db.execute("ALTER TABLE decisions ADD COLUMN calendar_version TEXT")
             self.db.commit()
         else:
             self.handle = self.path.open("a", encoding="utf-8")
@@ -44,6 +47,7 @@ class DecisionLog:
             "policy": policy.id,
             "policy_hash": policy.content_hash,
             "engine_version": ENGINE_VERSION,
+            "calendar_version": CALENDAR_VERSION,
             "on": on.isoformat(),
             "input": facts,
             "output": outputs,
@@ -51,7 +55,9 @@ class DecisionLog:
         with self.lock:
             if self.sqlite:
                 self.db.execute(
-                    "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO decisions (decision_id, timestamp, policy, policy_hash, "
+                    "engine_version, on_date, input, output, calendar_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         decision_id,
                         entry["timestamp"],
@@ -61,6 +67,7 @@ class DecisionLog:
                         entry["on"],
                         _dumps(facts),
                         _dumps(outputs),
+                        CALENDAR_VERSION,
                     ),
                 )
                 self.db.commit()

@@ -21,8 +21,8 @@ import re
 from importlib import resources
 from typing import Any
 
-from ..runtime.engine import ENGINE_VERSION
 from ..runtime.json_schemas import facts_schema, outputs_schema, trace_schema
+from ..runtime.versions import ENGINE_VERSION
 from .catalog import Catalog
 
 SKELETON = "openapi.json"
