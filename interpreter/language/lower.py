@@ -71,7 +71,7 @@ class _Lowering:
                 raise ExpressionError("given() expects a name", node.pos)
             return core.Given(arg.name, BOOLEAN, at)
         if node.func == "round":
-            places = int(_literal(args[1])) if len(args) > 1 else DEFAULT_PLACES  # type: ignore[arg-type]
+            places = _whole_number(args[1]) if len(args) > 1 else DEFAULT_PLACES
             mode = str(_literal(args[2])) if len(args) > 2 else DEFAULT_MODE
             return core.Round(self.expr(args[0]), places, mode, t, at)
         if node.func == "date":
@@ -98,6 +98,13 @@ class _Lowering:
         if op in core.ORDERINGS:
             return core.Compare(op, left, right, t, at)
         return core.Arith(op, left, right, t, at)
+
+
+def _whole_number(node: Node) -> int:
+    value = _literal(node)
+    if not isinstance(value, Decimal) or value != value.to_integral_value():
+        raise ExpressionError("expected a whole number written in the rule", node.pos)
+    return int(value)
 
 
 def _literal(node: Node) -> core.Scalar:

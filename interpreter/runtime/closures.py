@@ -99,8 +99,8 @@ class _Compiler:
                 return self._binary(_OPS[op], left, right)
             case core.Round(operand=operand, places=places, mode=mode):
                 quantum, rounding = Decimal(1).scaleb(-places), ROUNDING[mode]
-                value = self.build(operand)
-                return lambda env: value(env).quantize(quantum, rounding=rounding)
+                unrounded = self.build(operand)
+                return lambda env: unrounded(env).quantize(quantum, rounding=rounding)
             case core.Call():
                 return self._call(node)
             case core.WholeFen(operand=operand):
