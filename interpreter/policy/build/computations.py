@@ -1,0 +1,136 @@
+"""Rule clauses and their computations: every computed name declared first (so clauses may
+refer to each other), then each built from its expression or decision table, then no
+circular definitions."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ...language.errors import PolicyFileError
+from ...language.expressions import names
+from ...language.values import Type, assignable, declared
+from ..loader import Document
+from ..model import Citation, Clause, Computation, Fact, Parameter
+from .context import LoadContext
+from .expressions import enum_results, typed_expression
+from .notes import interpretations, text_of
+from .source_texts import cite
+from .tables import decision_table
+from .values import enum_values
+
+
+def declare_computations(
+    ctx: LoadContext, docs: list[Document], facts: dict[str, Fact], parameters: dict[str, Parameter]
+) -> dict[str, Type]:
+    """Declare every computed name first, so clauses may refer to each other."""
+    declared_types = {}
+    for doc in docs:
+        for name, spec in doc.data["compute"].items():
+            where = doc.at(("compute", name), key=True)
+            values = enum_values(ctx, spec, where, f"value {name}")
+            t = declared(spec["type"], values, spec.get("nullable", False))
+            if ctx.declare(name, t, where, "computed value"):
+                declared_types[name] = t
+    return declared_types
+
+
+def clause_of(
+    ctx: LoadContext,
+    doc: Document,
+    parameters: dict[str, Parameter],
+    declared_types: dict[str, Type],
+    computations: dict[str, Computation],
+) -> Clause:
+    data = doc.data
+    stem = Path(doc.file).stem
+    if data["id"] != stem:
+        ctx.errors.append(
+            PolicyFileError(
+                f"clause id {data['id']!r} differs from its file name {stem!r}", doc.at(("id",))
+            )
+        )
+    citation = cite(ctx, doc, ("citation",))
+    names_here = []
+    for name, spec in data["compute"].items():
+        if name not in declared_types:
+            continue
+        comp = _computation(ctx, doc, name, spec, declared_types[name], citation)
+        if comp is not None:
+            computations[name] = comp
+            names_here.append(name)
+    return Clause(
+        id=data["id"],
+        title=text_of(data["title"]),
+        kind=data.get("kind", "rule"),
+        citation=citation,
+        parameters=tuple(data.get("parameters") or ()),
+        computations=tuple(names_here),
+        interpretations=tuple(interpretations(data.get("interpretations", []))),
+        file=doc.file,
+    )
+
+
+def _computation(
+    ctx: LoadContext, doc: Document, name: str, spec: dict, t: Type, clause_citation: Citation
+) -> Computation | None:
+    base = ("compute", name)
+    where = doc.at(base, key=True)
+    citation = cite(ctx, doc, (*base, "citation")) if "citation" in spec else clause_citation
+    has_expr, has_table = "expr" in spec, "table" in spec
+    if has_expr == has_table:
+        ctx.errors.append(PolicyFileError("write exactly one of 'expr' or 'table'", where))
+        return None
+    comp = Computation(
+        name,
+        t,
+        text_of(spec["description"]),
+        doc.data["id"],
+        citation,
+        spec.get("expr", ""),
+        None,
+        None,
+        where,
+    )
+    if has_expr:
+        parsed = typed_expression(ctx, doc, (*base, "expr"), spec["expr"])
+        if parsed is None:
+            return None
+        node, actual = parsed
+        if not assignable(actual, t):
+            ctx.errors.append(
+                PolicyFileError(
+                    f"the expression gives {actual} but {name} is declared {t}",
+                    doc.at((*base, "expr")),
+                )
+            )
+            return None
+        if not enum_results(ctx, doc, (*base, "expr"), node, t):
+            return None
+        return dataclasses.replace(
+            comp,
+            expr=node,
+            deps=tuple(dict.fromkeys(n.name for n in names(node))),
+        )
+    return decision_table(ctx, doc, comp, spec["table"], (*base, "table"))
+
+
+def check_cycles(ctx: LoadContext, computations: dict[str, Computation]) -> None:
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2 or name not in computations:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
+            ctx.errors.append(
+                PolicyFileError(f"circular definition: {cycle}", computations[name].location)
+            )
+            return
+        state[name] = 1
+        for dep in computations[name].deps:
+            visit(dep, [*trail, name])
+        state[name] = 2
+
+    for name in computations:
+        visit(name, [])
