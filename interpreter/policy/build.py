@@ -9,7 +9,6 @@ are collected so `policy validate` can list them at once.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,7 +26,7 @@ from ..language.tables import (
     parse_cell,
 )
 from ..language.typecheck import check
-from ..language.values import Type, assignable, declared, python_value_ok
+from ..language.values import FEN, Kind, Type, assignable, declared, iso_date, python_value_ok
 from . import schema
 from .article_coverage import citations_of, conflicts, load_manifest, source_coverage
 from .citations import check_citation
@@ -184,8 +183,8 @@ class _Builder(ObligationChecks):
                 doc_info["number"],
                 doc_info["title"],
                 tuple(doc_info["issuers"]),
-                dt.date.fromisoformat(doc_info["signed"]),
-                dt.date.fromisoformat(doc_info["published"]),
+                iso_date(doc_info["signed"]),
+                iso_date(doc_info["published"]),
             ),
             in_force=in_force,
             convention=self.convention,
@@ -288,9 +287,9 @@ class _Builder(ObligationChecks):
         return True
 
     def _enum_values(self, spec: dict, where: Location, what: str) -> list[str] | None:
-        if spec["type"] == "enum" and not spec.get("values"):
+        if spec["type"] == Kind.ENUM and not spec.get("values"):
             self.errors.append(PolicyFileError(f"{what}: an enum needs its values", where))
-        if spec["type"] != "enum" and spec.get("values"):
+        if spec["type"] != Kind.ENUM and spec.get("values"):
             self.errors.append(PolicyFileError(f"{what}: only an enum has values", where))
         return spec.get("values")
 
@@ -331,15 +330,15 @@ class _Builder(ObligationChecks):
     def _literal_value(self, raw: Any, t: Type, where: Location) -> Any:
         """A value written in YAML (parameter value, default) as the runtime representation."""
         try:
-            if t.kind == "date":
-                return dt.date.fromisoformat(str(raw))
+            if t.kind == Kind.DATE:
+                return iso_date(str(raw))
             if t.numeric:
                 if isinstance(raw, bool):
                     raise ValueError
                 value = number_literal(raw) if isinstance(raw, str) else Decimal(raw)
-                if t.kind == "integer" and value != value.to_integral_value():
+                if t.kind == Kind.INTEGER and value != value.to_integral_value():
                     raise ValueError
-                if t.kind == "money" and value != value.quantize(Decimal("0.01")):
+                if t.kind == Kind.MONEY and value != value.quantize(FEN):
                     raise ValueError
                 return value
         except (ValueError, InvalidOperation):
@@ -348,7 +347,7 @@ class _Builder(ObligationChecks):
         if not python_value_ok(raw, t.kind):
             self.errors.append(PolicyFileError(f"{raw!r} is not a valid {t.kind}", where))
             return None
-        if t.kind == "enum" and t.values and raw not in t.values:
+        if t.kind == Kind.ENUM and t.values and raw not in t.values:
             self.errors.append(
                 PolicyFileError(f"{raw!r} is not one of {', '.join(sorted(t.values))}", where)
             )
@@ -367,7 +366,7 @@ class _Builder(ObligationChecks):
                 where = doc.at((*base, "values", i, "value"))
                 value = self._literal_value(entry["value"], t, where)
                 citation = self._citation(doc, (*base, "values", i, "citation"))
-                values.append(ParameterValue(dt.date.fromisoformat(entry["from"]), value, citation))
+                values.append(ParameterValue(iso_date(entry["from"]), value, citation))
             starts = [v.start for v in values]
             if starts != sorted(set(starts)):
                 self.errors.append(
@@ -593,7 +592,7 @@ class _Builder(ObligationChecks):
 
     def _enum_results(self, doc: Document, path: tuple, node: Node, t: Type) -> bool:
         """``expr: "'place_of_treatmnet'"`` must fail at load, not at the first comparison."""
-        if t.kind != "enum" or not t.values:
+        if t.kind != Kind.ENUM or not t.values:
             return True
         for literal in _result_literals(node):
             if isinstance(literal.value, str) and literal.value not in t.values:
@@ -618,7 +617,7 @@ class _Builder(ObligationChecks):
                 return None
             return Literal(None, "null")
         if (
-            t.kind == "enum"
+            t.kind == Kind.ENUM
             and isinstance(raw, str)
             and raw.isidentifier()
             and raw not in (t.values or ())
@@ -631,7 +630,7 @@ class _Builder(ObligationChecks):
             )
             return None
         if (
-            t.kind in ("enum", "text")
+            t.kind in (Kind.ENUM, Kind.TEXT)
             and isinstance(raw, str)
             and (t.values is None or raw in t.values)
             and raw.isidentifier()
@@ -639,10 +638,10 @@ class _Builder(ObligationChecks):
             return Literal(raw, repr(raw))
         if isinstance(raw, bool):
             node: Node = Literal(raw, "true" if raw else "false")
-            actual = Type("boolean")
+            actual = Type(Kind.BOOLEAN)
         elif isinstance(raw, int | Decimal):
             node = Literal(Decimal(raw), str(raw))
-            actual = Type("integer" if isinstance(raw, int) else "number", literal=True)
+            actual = Type(Kind.INTEGER if isinstance(raw, int) else Kind.NUMBER, literal=True)
         else:
             parsed = self._expression(doc, path, str(raw))
             if parsed is None:
@@ -708,8 +707,8 @@ class _Builder(ObligationChecks):
 
     def _in_force(self, doc: Document) -> InForce:
         spec = doc.data["in_force"]
-        start = dt.date.fromisoformat(spec["from"])
-        until = dt.date.fromisoformat(spec["until"]) if spec["until"] else None
+        start = iso_date(spec["from"])
+        until = iso_date(spec["until"]) if spec["until"] else None
         if until is not None and until < start:
             self.errors.append(
                 PolicyFileError(
@@ -718,7 +717,7 @@ class _Builder(ObligationChecks):
                 )
             )
         for key in ("signed", "published"):
-            dt.date.fromisoformat(doc.data["document"][key])
+            iso_date(doc.data["document"][key])
         return InForce(start, until, self._citation(doc, ("in_force", "citation")))
 
     def _cases(
@@ -739,7 +738,7 @@ class _Builder(ObligationChecks):
                 self.errors.append(
                     PolicyFileError(f"unknown clause {clause!r}{hint}", doc.at(("clause",)))
                 )
-            file_on = dt.date.fromisoformat(data["on"]) if "on" in data else None
+            file_on = iso_date(data["on"]) if "on" in data else None
             common = data.get("common_facts") or {}
             self._known(common, facts, doc, ("common_facts",), "fact")
             for i, spec in enumerate(data["cases"]):
@@ -758,7 +757,7 @@ class _Builder(ObligationChecks):
                             "a case needs exactly one of 'expect' or 'expect_error'", doc.at(base)
                         )
                     )
-                on = dt.date.fromisoformat(spec["on"]) if "on" in spec else file_on
+                on = iso_date(spec["on"]) if "on" in spec else file_on
                 cases.append(
                     Case(
                         spec["name"],

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..language.errors import PolicyError, PolicyFileError, did_you_mean
+from ..language.values import iso_date
 from .loader import Document, value_at
 from .model import (
     Citation,
@@ -186,7 +187,7 @@ class ObligationChecks:
         self, doc: Document, path: tuple, citation: Citation, notes: dict[str, Interpretation]
     ) -> Deadline:
         spec = value_at(doc.data, path)
-        day = dt.date.fromisoformat(spec["date"])
+        day = iso_date(spec["date"])
         where = citation
         if "citation" in spec:
             where = self._citation(doc, (*path, "citation"))
