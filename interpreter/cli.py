@@ -25,6 +25,7 @@ from .language.errors import (
     ValidationErrors,
     did_you_mean,
 )
+from .language.values import parse_date
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -365,12 +366,7 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
     from .api import select_obligations
 
     policy = repo.policy(args.policy_id)
-    due_by = None
-    if args.due_by is not None:
-        try:
-            due_by = dt.date.fromisoformat(args.due_by)
-        except ValueError:
-            raise PolicyError(f"--due-by: {args.due_by!r} is not a date YYYY-MM-DD") from None
+    due_by = None if args.due_by is None else parse_date(args.due_by, "--due-by")
     items = select_obligations(policy, responsible=args.responsible, due_by=due_by)
     if args.json:
         print(json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=2))

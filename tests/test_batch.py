@@ -151,8 +151,9 @@ from interpreter.batch.columns import MISS, _Codec  # noqa: E402
 from interpreter.batch.writers import _Writer  # noqa: E402
 from interpreter.columnar.engine import ColumnarPlan, evaluate_rows, fen_text, fen_texts  # noqa: E402
 from interpreter.language.errors import FactError, PolicyError  # noqa: E402
+from interpreter.language.values import read_date  # noqa: E402
 from interpreter.runtime.engine import to_json  # noqa: E402
-from interpreter.runtime.facts import QuickNumber, parse_facts, parse_value, quick_date  # noqa: E402
+from interpreter.runtime.facts import QuickNumber, parse_facts, parse_value  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
 
@@ -265,7 +266,7 @@ def test_quick_numbers_agree_with_parse_value(texts: list[str]) -> None:
 )
 def test_quick_date_agrees_with_parse_value(text: str) -> None:
     fact = _facts()["birth_date"]
-    day = quick_date(text)
+    day = read_date(text)
     try:
         want = parse_value(fact, text)
     except FactError:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..language.values import NUMERIC, Kind, read_date
 from ..policy.model import Policy
-from ..runtime.facts import QuickNumber, quick_date
+from ..runtime.facts import QuickNumber
 from .readers import _csv_value
 
 MISS = object()  # a value the quick readers do not take: the row is parsed exactly
@@ -27,12 +28,12 @@ class _Codec:
     booleans; enums as codes; text as itself; an absent optional fact as None. ``MISS``
     when only ``parse_facts`` can say (an error, or a form the quick readers skip)."""
 
-    KINDS = frozenset({"money", "number", "integer", "boolean", "date", "enum", "text"})
+    KINDS = frozenset(Kind) - {Kind.LIST, Kind.NULL}
 
     @classmethod
     def supports(cls, policy: Policy) -> bool:
         return all(
-            f.type.kind in cls.KINDS and (f.type.kind != "enum" or f.type.values)
+            f.type.kind in cls.KINDS and (f.type.kind != Kind.ENUM or f.type.values)
             for f in policy.facts.values()
         )
 
@@ -44,7 +45,7 @@ class _Codec:
         self.kind = kind = fact.type.kind
         self.epoch = EPOCH_ORDINAL
         self.vocab = plan.base_vocab
-        self.number = QuickNumber(fact) if kind in ("money", "number", "integer") else None
+        self.number = QuickNumber(fact) if kind in NUMERIC else None
         if fact.default is not None:
             self.absent: Any = self.packed(fact.default)
         elif fact.required:
@@ -53,7 +54,7 @@ class _Codec:
             self.absent = None
         self.texts: dict[str, Any] = {}  # text (a JSON or Parquet string) -> packed
         self.cells: dict[str, Any] = {"": self.absent}  # CSV cell -> packed
-        if kind == "enum":
+        if kind == Kind.ENUM:
             for value in fact.type.values:
                 self.texts[value] = self.cells[value] = self.vocab[value]
 
@@ -62,18 +63,18 @@ class _Codec:
         if value is None:
             return None
         kind = self.kind
-        if kind in ("money", "integer"):
-            x = value.scaleb(2 if kind == "money" else 0)
+        if kind in (Kind.MONEY, Kind.INTEGER):
+            x = value.scaleb(2 if kind == Kind.MONEY else 0)
             if x != x.to_integral_value() or abs(x) >= _SAFE:
                 return SCALAR
             return int(x)
-        if kind == "number":
+        if kind == Kind.NUMBER:
             return value  # packed with its chunk's scale
-        if kind == "boolean":
+        if kind == Kind.BOOLEAN:
             return bool(value)
-        if kind == "date":
+        if kind == Kind.DATE:
             return value.toordinal() - self.epoch
-        if kind == "enum":
+        if kind == Kind.ENUM:
             return self.vocab[value]
         return value
 
@@ -85,13 +86,13 @@ class _Codec:
             if read is None:
                 return MISS
             coef, exp = read
-            if kind == "money":
+            if kind == Kind.MONEY:
                 return coef * 10 ** (2 + exp)
-            return coef if kind == "integer" else read
-        if kind == "date":
-            day = quick_date(text)
+            return coef if kind == Kind.INTEGER else read
+        if kind == Kind.DATE:
+            day = read_date(text)
             return MISS if day is None else day.toordinal() - self.epoch
-        if kind == "text":
+        if kind == Kind.TEXT:
             return text
         return MISS  # a boolean given as text; an enum value that is not one
 
@@ -103,14 +104,14 @@ class _Codec:
         get = cache.get
         out = list(map(get, cells, itertools.repeat(MISS)))
         if MISS in out:
-            boolean = self.kind == "boolean"
+            boolean = self.kind == Kind.BOOLEAN
             for i, x in enumerate(out):
                 if x is MISS:
                     c = cells[i]
                     x = get(c, MISS)
                     if x is MISS:
                         if boolean:
-                            v = _csv_value(c, "boolean")
+                            v = _csv_value(c, Kind.BOOLEAN)
                             x = v if v is True or v is False else MISS
                         else:
                             x = self.text(c)
@@ -167,9 +168,9 @@ class _Codec:
                 good &= ~(at & ~_above(coef, above))
             if hi is not None:
                 good &= ~(at & _above(coef, hi))
-        if self.kind == "money":
+        if self.kind == Kind.MONEY:
             vals = (coef * np.power(10, 2 + exp)).tolist()
-        elif self.kind == "integer":
+        elif self.kind == Kind.INTEGER:
             vals = coef.tolist()
         else:
             vals = list(zip(coef.tolist(), exp.tolist(), strict=True))
@@ -200,10 +201,10 @@ class _Codec:
                     if x is not MISS and len(cache) < _CACHE_LIMIT:
                         cache[v] = x
             elif t is bool:
-                x = v if kind == "boolean" else MISS
+                x = v if kind == Kind.BOOLEAN else MISS
             elif numeric and (t is int or t is Decimal):
                 x = self.text(str(v))  # the same digits: the same Decimal
-            elif t is dt.date and kind == "date":
+            elif t is dt.date and kind == Kind.DATE:
                 x = v.toordinal() - self.epoch
             else:
                 x = MISS
@@ -250,13 +251,13 @@ def _pack(codecs: list[_Codec], columns: list[list[Any]], n: int) -> tuple[dict[
         kind = codec.kind
         has_null = None in vals
         null = _is(vals, None) if has_null else None
-        if kind in ("money", "integer"):
+        if kind in (Kind.MONEY, Kind.INTEGER):
             if has_null or SCALAR in vals:
                 to_scalar |= _is(vals, SCALAR)
                 vals = [v if type(v) is int else 0 for v in vals]
             data = np.array(vals, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
-            out[codec.name] = Column(kind, data, 2 if kind == "money" else 0, null)
-        elif kind == "number":
+            out[codec.name] = Column(kind, data, 2 if kind == Kind.MONEY else 0, null)
+        elif kind == Kind.NUMBER:
             exps = [
                 -v[1] if type(v) is tuple else -v.as_tuple().exponent for v in vals if v is not None
             ]
@@ -286,12 +287,12 @@ def _pack(codecs: list[_Codec], columns: list[list[Any]], n: int) -> tuple[dict[
                         continue
                     data[i] = int(d)
             out[codec.name] = Column(kind, data, scale, null)
-        elif kind == "boolean":
+        elif kind == Kind.BOOLEAN:
             data = _is(vals, True)
             out[codec.name] = Column(kind, data, 0, null)
-        elif kind in ("date", "enum"):
+        elif kind in (Kind.DATE, Kind.ENUM):
             if has_null:
-                empty = 0 if kind == "date" else -1
+                empty = 0 if kind == Kind.DATE else -1
                 vals = [empty if v is None else v for v in vals]
             data = np.array(vals, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
             out[codec.name] = Column(kind, data, 0, null)

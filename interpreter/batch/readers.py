@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..language.errors import PolicyError, did_you_mean
+from ..language.values import Kind
 from ..policy.loader import loads_json
 from ..policy.model import Policy
 
@@ -170,7 +171,7 @@ class _CsvBlocks:
 
 
 def _csv_value(cell: str, kind: str) -> Any:
-    if kind == "boolean":
+    if kind == Kind.BOOLEAN:
         low = cell.strip().lower()
         if low in ("true", "1", "yes"):
             return True

@@ -12,7 +12,7 @@
 
 For speed (a batch is millions of rows), the columnar path reads each column of a block of
 rows at once: the common, well-formed value goes straight to the engine's column
-representation (fen, day numbers, codes: ``facts.QuickNumber``/``quick_date``) without a
+representation (fen, day numbers, codes: ``facts.QuickNumber``/``values.read_date``) without a
 Decimal, and the outputs are formatted per column from the engine's integer columns. A
 row with any value the quick readers do not accept is parsed exactly as before, so its
 error (or its value) is the one ``parse_facts`` gives; outputs are what ``to_json`` gives.
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..language.errors import FactError, PolicyError
+from ..language.errors import FactError, PolicyError, TooLargeError
+from ..language.values import to_json
 from ..policy.files import atomic_path
 from ..policy.model import Policy
-from ..runtime.engine import to_json
 from ..runtime.facts import parse_facts
 from ..runtime.program import Program
 from .columns import MISS, _Codec, _pack
@@ -97,7 +97,7 @@ class _Run:
             kinds = self.kinds
             return {"row": number, **{k: to_json(result[k], kinds[k]) for k in self.outputs}}
         except ArithmeticError as exc:  # an output beyond Decimal's 28 digits
-            self.reject(RowError(number, line, None, _too_large(exc).message))
+            self.reject(RowError(number, line, None, TooLargeError(exc).message))
             return None
 
 
@@ -168,7 +168,7 @@ def _by_row(batch: _Run, source: Path, columnar: bool) -> Iterator[None]:
         except FactError as exc:
             reject(RowError(number, line, exc.fact, exc.message))
         except ArithmeticError as exc:  # a number beyond Decimal's 28 digits
-            reject(RowError(number, line, None, _too_large(exc).message))
+            reject(RowError(number, line, None, TooLargeError(exc).message))
         if len(chunk) >= CHUNK:
             _run_chunk(batch, chunk, columnar)
             yield
@@ -208,7 +208,7 @@ def evaluate_parsed_rows(
         except PolicyError as exc:
             out.append(exc)
         except ArithmeticError as exc:
-            out.append(_too_large(exc))
+            out.append(TooLargeError(exc))
     return out, len(facts)
 
 
@@ -330,7 +330,7 @@ def _by_column(batch: _Run, plan: Any, source: Path) -> Iterator[None]:
                 dropped.append(i)
                 continue
             except ArithmeticError as exc:  # a number beyond Decimal's 28 digits
-                errors.append(RowError(number, line, None, _too_large(exc).message))
+                errors.append(RowError(number, line, None, TooLargeError(exc).message))
                 dropped.append(i)
                 continue
             for codec, col in zip(codecs, columns, strict=True):
@@ -377,14 +377,6 @@ def _run_columns(
         special[i] = batch.record(number, line, outs)
     batch.summary.ok += n - sum(1 for r in special.values() if r is None)
     batch.writer.write_columns([[number for number, _line in pending.rows], *values], special)
-
-
-def _too_large(exc: ArithmeticError) -> PolicyError:
-    from ..language.errors import EvaluationError
-
-    return EvaluationError(
-        f"a value is too large to compute exactly ({type(exc).__name__}); check the facts' magnitudes"
-    )
 
 
 def _progress(source: Path, enabled: bool | None) -> Callable[..., None]:

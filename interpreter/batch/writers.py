@@ -4,13 +4,14 @@ columns at once with the same bytes."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from decimal import Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
+
+from ..language.values import Kind, iso_date
 
 
 class _Writer:
@@ -99,13 +100,13 @@ class _Writer:
             kind = self.kinds.get(c)
             if c == "row":
                 fields.append(pa.field(c, pa.int64()))
-            elif kind == "money":
+            elif kind == Kind.MONEY:
                 fields.append(pa.field(c, pa.decimal128(20, 2)))
-            elif kind == "boolean":
+            elif kind == Kind.BOOLEAN:
                 fields.append(pa.field(c, pa.bool_()))
-            elif kind == "integer":
+            elif kind == Kind.INTEGER:
                 fields.append(pa.field(c, pa.int64()))
-            elif kind == "date":
+            elif kind == Kind.DATE:
                 fields.append(pa.field(c, pa.date32()))
             else:
                 fields.append(pa.field(c, pa.string()))
@@ -180,10 +181,10 @@ def _cell(value: Any) -> Any:
 def _parquet_out(value: Any, kind: str | None) -> Any:
     if value is None:
         return None
-    if kind == "money":
+    if kind == Kind.MONEY:
         return Decimal(value)
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    if kind == "number":
+    if kind == Kind.DATE:
+        return iso_date(value)
+    if kind == Kind.NUMBER:
         return str(value)
     return value

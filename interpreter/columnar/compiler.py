@@ -25,6 +25,7 @@ import numpy as np
 
 from ..language import core
 from ..language.functions import ROUNDING
+from ..language.values import Kind
 from . import tables
 from .kernels import kernel
 from .operations import (
@@ -48,7 +49,7 @@ Fn = Callable[[Context], Val]
 
 def compile_definition(definition: core.Definition) -> Fn:
     """A computed value's function; a money value comes out in fen (scale 2)."""
-    if definition.type.kind == "money":
+    if definition.type.kind == Kind.MONEY:
         return _money(definition.body)
     return build(definition.body)
 

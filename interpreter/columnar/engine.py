@@ -25,7 +25,6 @@ from .plan import (
     evaluate_rows,
     fen_text,
     fen_texts,
-    too_large,
 )
 from .values import EPOCH_ORDINAL, MAX_SCALE, SAFE, Column, Unsupported
 
@@ -44,5 +43,4 @@ __all__ = [
     "evaluate_rows",
     "fen_text",
     "fen_texts",
-    "too_large",
 ]

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..language import core
-from ..language.errors import EvaluationError, PolicyError
-from ..runtime.engine import Result, evaluate_parsed, to_json
+from ..language.errors import EvaluationError, PolicyError, TooLargeError
+from ..language.values import NUMERIC, Kind, fen_text, to_json
+from ..runtime.engine import Result, evaluate_parsed
 from ..runtime.program import MAX_GENERATED_PLANS, Program
 from .compiler import Fn, compile_definition
 from .values import (
@@ -125,9 +126,9 @@ class ColumnarResult:
         uniques, inverse = np.unique(data, return_inverse=True)
         keys = uniques.tolist()
         if isinstance(v, Num):
-            if kind == "money" and v.scale == 2:
+            if kind == Kind.MONEY and v.scale == 2:
                 texts: list[Any] = fen_texts(uniques)
-            elif kind != "money" and v.scale == 0:
+            elif kind != Kind.MONEY and v.scale == 0:
                 texts = keys  # to_json(Decimal(x)) is int x
             else:
                 try:
@@ -158,17 +159,12 @@ class ColumnarResult:
         return out
 
 
-def fen_text(x: int) -> str:
-    """A whole number of fen as money text: ``to_json(Decimal(x).scaleb(-2), "money")``."""
-    whole, cents = divmod(-x if x < 0 else x, 100)
-    return f"-{whole}.{cents:02d}" if x < 0 else f"{whole}.{cents:02d}"
-
-
 _CENTS = np.array([f"{c:02d}" for c in range(100)])
 
 
 def fen_texts(fen: np.ndarray) -> list[str]:
-    """``fen_text`` of each of an int64 array, with numpy's string functions."""
+    """``fen_text`` (``values.money_text`` of x fen) of each of an int64 array, with
+    numpy's string functions."""
     magnitude = np.abs(fen)
     if fen.size and fen.min() < -(2**63) + 1:  # abs overflows: text by text
         return [fen_text(x) for x in fen.tolist()]
@@ -242,10 +238,10 @@ class ColumnarPlan:
             raw = [row.get(name) for row in rows]
             null = np.fromiter((v is None for v in raw), dtype=bool, count=n)
             has_null = bool(null.any())
-            if kind in ("money", "number", "integer"):
-                if kind == "money":
+            if kind in NUMERIC:
+                if kind == Kind.MONEY:
                     scale = 2
-                elif kind == "integer":
+                elif kind == Kind.INTEGER:
                     scale = 0
                 else:
                     exps = [-v.as_tuple().exponent for v in raw if v is not None]
@@ -260,17 +256,17 @@ class ColumnarPlan:
                         continue
                     data[i] = int(x)
                 columns[name] = Column(kind, data, scale, null if has_null else None)
-            elif kind == "boolean":
+            elif kind == Kind.BOOLEAN:
                 data = np.fromiter((bool(v) for v in raw), dtype=bool, count=n)
                 columns[name] = Column(kind, data, 0, null if has_null else None)
-            elif kind == "date":
+            elif kind == Kind.DATE:
                 data = np.fromiter(
                     (v.toordinal() - EPOCH_ORDINAL if v is not None else 0 for v in raw),
                     dtype=np.int64,
                     count=n,
                 )
                 columns[name] = Column(kind, data, 0, null if has_null else None)
-            elif kind == "enum":
+            elif kind == Kind.ENUM:
                 vocab = self.base_vocab
                 data = np.fromiter(
                     (-1 if v is None else vocab[v] for v in raw), dtype=np.int64, count=n
@@ -332,7 +328,7 @@ class ColumnarPlan:
             except PolicyError as exc:
                 result.scalar[i] = exc
             except ArithmeticError as exc:  # Decimal beyond 28 digits: bad input, not a bug
-                result.scalar[i] = too_large(exc)
+                result.scalar[i] = TooLargeError(exc)
         return result
 
     def unpack(self, columns: Mapping[str, Column], i: int) -> dict[str, Any]:
@@ -343,13 +339,13 @@ class ColumnarPlan:
                 out[name] = None
                 continue
             x = col.data[i]
-            if col.kind in ("money", "number", "integer"):
+            if col.kind in NUMERIC:
                 out[name] = Decimal(int(x)).scaleb(-col.scale) if col.scale else Decimal(int(x))
-            elif col.kind == "boolean":
+            elif col.kind == Kind.BOOLEAN:
                 out[name] = bool(x)
-            elif col.kind == "date":
+            elif col.kind == Kind.DATE:
                 out[name] = dt.date.fromordinal(int(x) + EPOCH_ORDINAL)
-            elif col.kind == "enum":
+            elif col.kind == Kind.ENUM:
                 out[name] = self.base_names[int(x)]
             else:
                 out[name] = x
@@ -359,11 +355,11 @@ class ColumnarPlan:
         """A column as a value; integer data as int64 (no copy if it is already), which
         the integer kernels assume."""
         null = col.null if col.null is not None else False
-        if col.kind in ("money", "number", "integer"):
+        if col.kind in NUMERIC:
             return Val(Num(np.asarray(col.data, dtype=np.int64), col.scale), null)
-        if col.kind == "boolean":
+        if col.kind == Kind.BOOLEAN:
             return Val(Bool(np.asarray(col.data, dtype=bool)), null)
-        if col.kind == "date":
+        if col.kind == Kind.DATE:
             return Val(Date(np.asarray(col.data, dtype=np.int64)), null)
         data = col.data
         if data.dtype.kind in "iu":  # already codes into the plan's base vocabulary
@@ -386,13 +382,6 @@ class ColumnarPlan:
         if isinstance(value, str):
             return Val(Cat(ctx.code(value)))
         raise Unsupported(f"constant {value!r}")
-
-
-def too_large(exc: ArithmeticError) -> EvaluationError:
-    """The scalar engine's Decimal arithmetic (28 significant digits) cannot hold a value."""
-    return EvaluationError(
-        f"a value is too large to compute exactly ({type(exc).__name__}); check the facts' magnitudes"
-    )
 
 
 def columnar_plan(program: Program, outputs: Sequence[str] | None = None) -> ColumnarPlan:
@@ -429,5 +418,4 @@ __all__ = [
     "evaluate_rows",
     "fen_text",
     "fen_texts",
-    "too_large",
 ]

@@ -68,6 +68,17 @@ class EvaluationError(PolicyError):
         self.placed = placed
 
 
+class TooLargeError(EvaluationError):
+    """A value beyond what Decimal's 28 significant digits (or int64 fen) hold exactly:
+    the facts are too large. One message wherever it is met (columnar, batch, HTTP)."""
+
+    def __init__(self, exc: ArithmeticError) -> None:
+        super().__init__(
+            f"a value is too large to compute exactly ({type(exc).__name__}); "
+            "check the facts' magnitudes"
+        )
+
+
 class UnknownPolicyError(PolicyError):
     """No policy with that id."""
 

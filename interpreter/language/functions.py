@@ -24,7 +24,7 @@ from enum import Enum
 
 from .errors import EvaluationError
 from .expressions import Literal, Name, Node
-from .values import BOOLEAN, DATE, INTEGER, NUMBER, Type, numeric_result
+from .values import BOOLEAN, DATE, INTEGER, NUMBER, Kind, Type, iso_date, numeric_result
 from .workdays import add_working_days, is_working_day, working_days_between
 
 ROUNDING = {
@@ -102,14 +102,14 @@ def _numbers(types: list[Type], _nodes: Sequence[Node]) -> Type:
 def _integral(types: list[Type], _nodes: Sequence[Node]) -> Type:
     (t,) = types
     _need(t.numeric, f"expects a number, got {t}")
-    return t.strict() if t.kind == "money" else INTEGER
+    return t.strict() if t.kind == Kind.MONEY else INTEGER
 
 
 def _round(types: list[Type], nodes: Sequence[Node]) -> Type:
     _need(types[0].numeric, f"expects a number, got {types[0]}")
     if len(nodes) > 1:
         _need(
-            isinstance(nodes[1], Literal) and types[1].kind == "integer",
+            isinstance(nodes[1], Literal) and types[1].kind == Kind.INTEGER,
             "the number of decimal places must be a whole number written in the rule",
         )
     if len(nodes) > 2:
@@ -124,15 +124,15 @@ def _round(types: list[Type], nodes: Sequence[Node]) -> Type:
 def _dates(count: int, result: Type) -> Callable[[list[Type], Sequence[Node]], Type]:
     def check(types: list[Type], _nodes: Sequence[Node]) -> Type:
         for t in types[:count]:
-            _need(t.kind == "date", f"expects a date, got {t}")
+            _need(t.kind == Kind.DATE, f"expects a date, got {t}")
         return result
 
     return check
 
 
 def _date_plus(types: list[Type], nodes: Sequence[Node]) -> Type:
-    _need(types[0].kind == "date", f"expects a date first, got {types[0]}")
-    _need(types[1].kind == "integer", f"expects a whole number second, got {types[1]}")
+    _need(types[0].kind == Kind.DATE, f"expects a date first, got {types[0]}")
+    _need(types[1].kind == Kind.INTEGER, f"expects a whole number second, got {types[1]}")
     if len(nodes) > 2:
         mode = nodes[2]
         _need(isinstance(mode, Literal) and mode.value == "clip", "the only mode is 'clip'")
@@ -143,7 +143,7 @@ def _date_literal(types: list[Type], nodes: Sequence[Node]) -> Type:
     node = nodes[0]
     _need(isinstance(node, Literal) and isinstance(node.value, str), "expects 'YYYY-MM-DD'")
     try:
-        dt.date.fromisoformat(str(node.value))  # type: ignore[union-attr]
+        iso_date(str(node.value))  # type: ignore[union-attr]
     except ValueError:
         raise SignatureError(f"{node.value!r} is not a date YYYY-MM-DD") from None  # type: ignore[union-attr]
     return DATE
@@ -417,9 +417,7 @@ FUNCTIONS: dict[str, Function] = {
             "the last day of the date's month (月底)",
             column="end_of_month",
         ),
-        Function(
-            "date", 1, 1, _date_literal, dt.date.fromisoformat, "日期", "a date", column=LOWERED
-        ),
+        Function("date", 1, 1, _date_literal, iso_date, "日期", "a date", column=LOWERED),
         Function(
             "add_working_days",
             2,

@@ -10,7 +10,6 @@ The engines then have one meaning to implement, not one each.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -20,7 +19,7 @@ from .expressions import Binary, Call, ExpressionError, If, ListLit, Literal, Na
 from .functions import keeps_whole_fen
 from .tables import Cell
 from .typecheck import Checker
-from .values import BOOLEAN, DATE, Type
+from .values import BOOLEAN, DATE, FEN, Kind, Type, iso_date
 
 DEFAULT_PLACES = 2  # round(x) rounds to the fen …
 DEFAULT_MODE = "half_up"  # … half-up, unless the rule names another mode
@@ -75,7 +74,7 @@ class _Lowering:
             mode = str(_literal(args[2])) if len(args) > 2 else DEFAULT_MODE
             return core.Round(self.expr(args[0]), places, mode, t, at)
         if node.func == "date":
-            return core.Const(dt.date.fromisoformat(str(_literal(args[0]))), DATE, at)
+            return core.Const(iso_date(str(_literal(args[0]))), DATE, at)
         return core.Call(node.func, tuple(self.expr(a) for a in args), t, at)
 
     def binary(self, node: Binary, t: Type, at: core.Origin) -> core.Expr:
@@ -162,12 +161,9 @@ def _test(column: str, cell: Cell) -> core.Test | None:
 
 def define(name: str, result: Type, body: core.Expr, origin: core.Origin) -> core.Definition:
     """A computed value's definition: money that is not provably whole fen is checked."""
-    if result.kind == "money" and not whole_fen(body):
+    if result.kind == Kind.MONEY and not whole_fen(body):
         body = core.WholeFen(body, result, body.at)
     return core.Definition(name, result, origin, body)
-
-
-FEN = Decimal("0.01")
 
 
 def whole_fen(node: core.Expr) -> bool:
@@ -182,7 +178,7 @@ def whole_fen(node: core.Expr) -> bool:
         case core.Const(value=value):
             return not isinstance(value, Decimal) or value == value.quantize(FEN)
         case core.Read(type=t) | core.Required(type=t):
-            return t.kind in ("money", "integer")
+            return t.kind in (Kind.MONEY, Kind.INTEGER)
         case core.IfExp(then=then, otherwise=otherwise):
             return whole_fen(then) and whole_fen(otherwise)
         case core.Neg(operand=operand) | core.Not(operand=operand):
@@ -210,7 +206,7 @@ def _integral(node: core.Expr) -> bool:
         case core.Const(value=value):
             return isinstance(value, Decimal) and value == value.to_integral_value()
         case core.Read(type=t) | core.Required(type=t):
-            return t.kind == "integer"
+            return t.kind == Kind.INTEGER
         case core.Call(func=func):
             return func in ("ceil", "floor")
         case _:

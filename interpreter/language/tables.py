@@ -17,7 +17,7 @@ from typing import Any
 
 from .conventions import Convention
 from .errors import did_you_mean
-from .values import Type
+from .values import Kind, Type, iso_date
 
 Bound = Decimal | dt.date
 MAX_GRID = 20_000
@@ -123,7 +123,7 @@ def parse_cell(
 ) -> Cell:
     """A YAML cell: ``{以上: 70, 不满: 80}``, a list of values, or one value."""
     if isinstance(spec, dict):
-        if not (ctype.numeric or ctype.kind == "date"):
+        if not (ctype.numeric or ctype.kind == Kind.DATE):
             raise TableError(f"bounds need a number or date column; {column} is {ctype}", path)
         return _interval_cell(spec, column, ctype, convention, path)
     values = spec if isinstance(spec, list) else [spec]
@@ -167,22 +167,22 @@ def _interval_cell(
 
 
 def _value(raw: Any, ctype: Type, path: tuple[str | int, ...]) -> Any:
-    if ctype.kind == "date":
+    if ctype.kind == Kind.DATE:
         try:
-            return dt.date.fromisoformat(str(raw))
+            return iso_date(str(raw))
         except ValueError:
             raise TableError(f"{raw!r} is not a date YYYY-MM-DD", path) from None
     if ctype.numeric:
         if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
             raise TableError(f"{raw!r} is not a number", path)
         return Decimal(raw)
-    if ctype.kind == "boolean":
+    if ctype.kind == Kind.BOOLEAN:
         if not isinstance(raw, bool):
             raise TableError(f"{raw!r} is not true/false", path)
         return raw
     if not isinstance(raw, str):
         raise TableError(f"{raw!r} is not a text value", path)
-    if ctype.kind == "enum" and ctype.values and raw not in ctype.values:
+    if ctype.kind == Kind.ENUM and ctype.values and raw not in ctype.values:
         hint = did_you_mean(raw, ctype.values)
         raise TableError(f"{raw!r} is not one of {', '.join(sorted(ctype.values))}{hint}", path)
     return raw
@@ -255,11 +255,11 @@ def _grid_size(axes: list[list[Cell]]) -> int:
 
 
 def _axis(cells: list[Cell], ctype: Type) -> list[Cell] | None:
-    if ctype.kind == "boolean":
+    if ctype.kind == Kind.BOOLEAN:
         return [Cell(values=frozenset([v])) for v in (False, True)]
-    if ctype.kind == "enum" and ctype.values:
+    if ctype.kind == Kind.ENUM and ctype.values:
         return [Cell(values=frozenset([v])) for v in sorted(ctype.values)]
-    if ctype.numeric or ctype.kind == "date":
+    if ctype.numeric or ctype.kind == Kind.DATE:
         points = sorted(
             {
                 b

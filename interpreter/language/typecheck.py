@@ -24,7 +24,7 @@ from .expressions import (
     Unary,
 )
 from .functions import FUNCTIONS, SignatureError
-from .values import BOOLEAN, NULL, NUMBER, Type, numeric_result
+from .values import BOOLEAN, NULL, NUMBER, Kind, Type, numeric_result
 
 
 def check(node: Node, env: Mapping[str, Type], convention: Convention) -> Type:
@@ -50,9 +50,11 @@ class Checker:
         if isinstance(value, bool):
             return BOOLEAN
         if isinstance(value, str):
-            return Type("text", literal=True)
+            return Type(Kind.TEXT, literal=True)
         kind = (
-            "integer" if value == value.to_integral_value() and "." not in node.text else "number"
+            Kind.INTEGER
+            if value == value.to_integral_value() and "." not in node.text
+            else Kind.NUMBER
         )
         return Type(kind, literal=True)
 
@@ -83,14 +85,14 @@ class Checker:
                 raise ExpressionError("list items must be written as literal values", item.pos)
             if t.kind != types[0].kind:
                 raise ExpressionError(f"a list mixes {types[0]} and {t}", item.pos)
-        return Type("list", item=types[0])
+        return Type(Kind.LIST, item=types[0])
 
     def _if(self, node: If) -> Type:
         self._want_boolean(self.infer(node.cond), node.cond)
         then, otherwise = self.infer(node.then), self.infer(node.otherwise)
-        if then.kind == "null":
+        if then.kind == Kind.NULL:
             return Type(otherwise.kind, otherwise.values, True, otherwise.literal, otherwise.item)
-        if otherwise.kind == "null":
+        if otherwise.kind == Kind.NULL:
             return Type(then.kind, then.values, True, then.literal, then.item)
         joined = self._join(then, otherwise)
         if joined is None:
@@ -104,9 +106,9 @@ class Checker:
             return Type(joined.kind, nullable=nullable) if joined else None
         if a.kind == b.kind:
             return Type(a.kind, a.values or b.values, nullable, a.literal and b.literal)
-        if {a.kind, b.kind} == {"enum", "text"}:
-            enum = a if a.kind == "enum" else b
-            return Type("enum", enum.values, nullable)
+        if {a.kind, b.kind} == {Kind.ENUM, Kind.TEXT}:
+            enum = a if a.kind == Kind.ENUM else b
+            return Type(Kind.ENUM, enum.values, nullable)
         return None
 
     def _call(self, node: Call) -> Type:
@@ -144,7 +146,7 @@ class Checker:
             self._want_boolean(right, node.right)
             return BOOLEAN
         if op in ("in", "not in"):
-            if right.kind != "list" or right.item is None:
+            if right.kind != Kind.LIST or right.item is None:
                 raise ExpressionError(f"'{op}' needs a list on its right", node.right.pos)
             self._comparable(left, right.item, node)
             self._enum_literals(left, node.right)
@@ -175,22 +177,22 @@ class Checker:
                 raise ExpressionError(f"cannot compute {left} {op} {right}", node.pos)
             return result
         if op == "*":
-            if left.kind == "money" and right.kind == "money":
+            if left.kind == Kind.MONEY and right.kind == Kind.MONEY:
                 raise ExpressionError("money times money has no meaning", node.pos)
-            if "money" in (left.kind, right.kind):
-                return Type("money", literal=left.literal and right.literal)
-            if left.kind == right.kind == "integer":
-                return Type("integer", literal=left.literal and right.literal)
+            if Kind.MONEY in (left.kind, right.kind):
+                return Type(Kind.MONEY, literal=left.literal and right.literal)
+            if left.kind == right.kind == Kind.INTEGER:
+                return Type(Kind.INTEGER, literal=left.literal and right.literal)
             return NUMBER
         # division
-        if left.kind == "money" and right.kind == "money":
+        if left.kind == Kind.MONEY and right.kind == Kind.MONEY:
             return NUMBER
-        if right.kind == "money":
+        if right.kind == Kind.MONEY:
             raise ExpressionError("a number divided by money has no meaning", node.pos)
-        return Type("money") if left.kind == "money" else NUMBER
+        return Type(Kind.MONEY) if left.kind == Kind.MONEY else NUMBER
 
     def _want_boolean(self, t: Type, node: Node) -> None:
-        if t.kind != "boolean":
+        if t.kind != Kind.BOOLEAN:
             raise ExpressionError(f"expected a true/false condition, got {t}", node.pos)
 
     def _ordered(self, left: Type, right: Type, node: Binary) -> None:
@@ -198,7 +200,7 @@ class Checker:
             if numeric_result(left, right) is None:
                 raise ExpressionError(f"cannot compare {left} with {right}", node.pos)
             return
-        if left.kind == right.kind == "date":
+        if left.kind == right.kind == Kind.DATE:
             return
         raise ExpressionError(f"cannot order {left} against {right}", node.pos)
 
@@ -207,7 +209,7 @@ class Checker:
             if numeric_result(left, right) is None:
                 raise ExpressionError(f"cannot compare {left} with {right}", node.pos)
             return
-        textual = {"enum", "text"}
+        textual = {Kind.ENUM, Kind.TEXT}
         if left.kind in textual and right.kind in textual:
             return
         if left.kind != right.kind:
@@ -215,7 +217,7 @@ class Checker:
 
     def _enum_literals(self, enum: Type, other: Node) -> None:
         """``scheme == 'enterprize'`` can never hold: say so, with a suggestion."""
-        if enum.kind != "enum" or not enum.values:
+        if enum.kind != Kind.ENUM or not enum.values:
             return
         literals = other.items if isinstance(other, ListLit) else (other,)
         for item in literals:

@@ -18,7 +18,7 @@ from ..language.conventions import Convention
 from ..language.errors import Location, NotInForceError
 from ..language.expressions import Node
 from ..language.tables import Cell
-from ..language.values import Type
+from ..language.values import Type, number_json
 from .sources import SourceText
 
 
@@ -230,7 +230,7 @@ class Obligation:
             value = t.value
             target = {
                 "metric": {"zh": t.metric.zh, "en": t.metric.en},
-                "value": int(value) if value == value.to_integral_value() else format(value, "f"),
+                "value": number_json(value),
                 "unit": t.unit,
                 "bound": t.bound,
                 "by": deadline(t.by),

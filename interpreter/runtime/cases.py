@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..language.errors import PolicyError
+from ..language.values import to_json
 from ..policy.model import Case
-from .engine import evaluate_policy, to_json
+from .engine import evaluate_policy
 from .program import Program
 
 

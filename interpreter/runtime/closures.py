@@ -17,10 +17,10 @@ from typing import Any, assert_never
 from ..language import core
 from ..language.errors import EvaluationError
 from ..language.functions import FUNCTIONS, ROUNDING
+from ..language.values import FEN
 
 Env = dict  # a case's values; see engine.CaseEnv
 Compiled = Callable[[Env], Any]
-FEN = Decimal("0.01")
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,

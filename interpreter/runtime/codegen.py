@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, assert_never
 from ..language import core
 from ..language.errors import EvaluationError
 from ..language.functions import FUNCTIONS, ROUNDING
-from .closures import FEN, divide
+from ..language.values import FEN
+from .closures import divide
 
 if TYPE_CHECKING:
     from ..policy.model import Policy

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ..language.errors import EvaluationError
+from ..language.values import FEN, to_json
 from ..policy.model import Citation
-from .facts import CENT, parse_facts
+from .facts import parse_facts
 from .program import Program
 from .versions import CALENDAR_VERSION, ENGINE_VERSION
 
@@ -52,13 +52,14 @@ class TraceStep:
     citation: Citation
     is_table: bool = False
     row: int | None = None  # the table row taken (0-based), None for the default
+    kinds: Mapping[str, str] = field(default_factory=dict)  # of the inputs, for formatting
 
     def as_dict(self) -> dict[str, Any]:
         out = {
             "clause": self.clause,
             "name": self.name,
             "value": to_json(self.value, self.kind),
-            "inputs": {k: to_json(v) for k, v in self.inputs.items()},
+            "inputs": {k: to_json(v, self.kinds.get(k)) for k, v in self.inputs.items()},
             "parameters": {name: dict(read) for name, read in self.parameters.items()},
             "citation": self.citation.as_dict(),
         }
@@ -86,22 +87,6 @@ class Result:
             "engine_version": ENGINE_VERSION,
             "calendar_version": CALENDAR_VERSION,
         }
-
-
-def to_json(value: Any, kind: str | None = None) -> Any:
-    """Stable JSON: money as a string with two decimals, other decimals as exact strings,
-    whole numbers as integers, dates ISO."""
-    if isinstance(value, Decimal):
-        if kind == "money":
-            return format(value.quantize(CENT), "f")
-        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
-            return int(value)
-        return format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    return value
 
 
 def evaluate_policy(
@@ -153,7 +138,7 @@ def _trace(program: Program, env: CaseEnv, on: dt.date) -> list[TraceStep]:
         for d, money in inputs_of:
             if d in env:
                 value = env[d]
-                inputs[d] = value.quantize(CENT) if money and value is not None else value
+                inputs[d] = value.quantize(FEN) if money and value is not None else value
         steps.append(
             TraceStep(
                 comp.clause,
@@ -165,6 +150,7 @@ def _trace(program: Program, env: CaseEnv, on: dt.date) -> list[TraceStep]:
                 comp.citation,
                 comp.table is not None,
                 env.rows_hit.get(name),
+                program.kinds,
             )
         )
     return steps

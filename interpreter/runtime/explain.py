@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..language.values import to_json
 from ..policy.model import Policy
-from .engine import Result, TraceStep, to_json
+from .engine import Result, TraceStep
 from .program import Program
 
 
@@ -35,7 +36,7 @@ def explain(program: Program, result: Result) -> dict[str, list[str]]:
 
 
 def _because(policy: Policy, step: TraceStep) -> tuple[str, str]:
-    inputs = [f"{k}={_show(v)}" for k, v in step.inputs.items()]
+    inputs = [f"{k}={_show(v, step.kinds.get(k))}" for k, v in step.inputs.items()]
     params = list(step.parameters.items())
     zh_reads = inputs + [f"{k}={p['value']}（{p['article']}，自{p['from']}起）" for k, p in params]
     en_reads = inputs + [f"{k}={p['value']} ({p['article']}, from {p['from']})" for k, p in params]

@@ -15,9 +15,9 @@ from fractions import Fraction
 from typing import Any
 
 from ..language.errors import FactError, did_you_mean
+from ..language.values import FEN, NUMERIC, Kind, read_date
 from ..policy.model import Fact, Policy
 
-CENT = Decimal("0.01")
 # Exact arithmetic needs room: 15 + 12 digits stay inside Decimal's 28-digit context
 # (and the columnar engine's int64 fixed point), so no rule rounds silently.
 MAX_DIGITS = 15
@@ -52,19 +52,19 @@ _ONE = Decimal(1)
 
 def parse_value(fact: Fact, value: Any) -> Any:
     kind = fact.type.kind
-    if kind in ("money", "number", "integer"):
+    if kind in NUMERIC:
         number = _number(fact, value)
         _check_bounds(fact, number)
         return number
-    if kind == "boolean":
+    if kind == Kind.BOOLEAN:
         if not isinstance(value, bool):
             raise FactError(f"must be true or false, got {value!r}", fact.name)
         return value
-    if kind == "date":
+    if kind == Kind.DATE:
         return _date(fact, value)
     if not isinstance(value, str):
         raise FactError(f"must be text, got {value!r}", fact.name)
-    if kind == "enum" and fact.type.values and value not in fact.type.values:
+    if kind == Kind.ENUM and fact.type.values and value not in fact.type.values:
         allowed = ", ".join(sorted(fact.type.values))
         hint = did_you_mean(value, fact.type.values)
         raise FactError(f"{value!r} is not one of {allowed}{hint}", fact.name)
@@ -90,11 +90,11 @@ def _number(fact: Fact, value: Any) -> Decimal:
     if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
         raise FactError(f"has more than {MAX_DECIMALS} decimal places", fact.name)
     kind = fact.type.kind
-    if kind == "integer":
+    if kind == Kind.INTEGER:
         if number != number.to_integral_value():
             raise FactError(f"must be a whole number, got {value!r}", fact.name)
         number = number.quantize(_ONE)  # 2020.00 and 1E+2 are the integers 2020 and 100
-    if kind == "money" and number != number.quantize(CENT):
+    if kind == Kind.MONEY and number != number.quantize(FEN):
         raise FactError(f"money has at most two decimals (fen), got {value!r}", fact.name)
     return number
 
@@ -113,7 +113,7 @@ def _date(fact: Fact, value: Any) -> dt.date:
         raise FactError(f"must be a date, not a date-time: {value!r}", fact.name)
     if isinstance(value, dt.date):
         return value
-    day = quick_date(value) if isinstance(value, str) else None
+    day = read_date(value) if isinstance(value, str) else None
     return day if day is not None else _bad_date(fact, value)
 
 
@@ -131,9 +131,9 @@ def _bad_date(fact: Fact, value: Any) -> dt.date:
 _PLAIN_NUMBER = {
     # kind -> plain decimal text (ASCII digits, no exponent, no sign but "-") within the
     # digit limits: at most MAX_DIGITS before the point, and the kind's decimals after it
-    "money": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,2}}))?"),
-    "integer": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})()"),
-    "number": re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,{MAX_DECIMALS}}}))?"),
+    Kind.MONEY: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,2}}))?"),
+    Kind.INTEGER: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})()"),
+    Kind.NUMBER: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,{MAX_DECIMALS}}}))?"),
 }
 
 
@@ -186,22 +186,11 @@ class QuickNumber:
         )
 
 
-def quick_date(text: str) -> dt.date | None:
-    """A date written YYYY-MM-DD (exactly ten characters), or None: the one reading of a
-    date's text, for facts, the evaluation date and the batch readers alike."""
-    if len(text) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def parse_on(value: Any) -> dt.date:
     """The evaluation date, as given on the CLI or in a request."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    day = quick_date(value) if isinstance(value, str) else None
+    day = read_date(value) if isinstance(value, str) else None
     if day is not None:
         return day
     raise FactError(f"the evaluation date must be YYYY-MM-DD, got {value!r}", "on")

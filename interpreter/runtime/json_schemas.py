@@ -11,9 +11,10 @@ import json
 from functools import cache
 from typing import Any
 
+from ..language.values import NUMERIC, Kind, to_json
 from ..policy import resources
 from ..policy.model import Fact, Policy
-from .engine import ENGINE_VERSION, Result, to_json
+from .engine import ENGINE_VERSION, Result
 from .versions import CALENDAR_VERSION
 
 TRACE_FORMAT = "trace.v1"
@@ -33,9 +34,11 @@ def fact_schema(fact: Fact) -> dict[str, Any]:
     """One fact as a caller may send it (what ``facts.parse_facts`` accepts)."""
     kind = fact.type.kind
     out: dict[str, Any]
-    if kind in ("money", "number", "integer"):
-        pattern = {"money": MONEY_IN_PATTERN, "integer": r"^-?[0-9]+$"}.get(kind, DECIMAL_PATTERN)
-        number: dict[str, Any] = {"type": "integer" if kind == "integer" else "number"}
+    if kind in NUMERIC:
+        pattern = {Kind.MONEY: MONEY_IN_PATTERN, Kind.INTEGER: r"^-?[0-9]+$"}.get(
+            kind, DECIMAL_PATTERN
+        )
+        number: dict[str, Any] = {"type": "integer" if kind == Kind.INTEGER else "number"}
         for key, bound in (
             ("minimum", fact.minimum),
             ("exclusiveMinimum", fact.exclusive_minimum),
@@ -44,13 +47,13 @@ def fact_schema(fact: Fact) -> dict[str, Any]:
             if bound is not None:
                 number[key] = int(bound) if bound == int(bound) else float(bound)
         out = {"anyOf": [number, {"type": "string", "pattern": pattern}]}
-        if kind == "money":
+        if kind == Kind.MONEY:
             out["description"] = "yuan, at most two decimals (fen); a string keeps it exact"
-    elif kind == "boolean":
+    elif kind == Kind.BOOLEAN:
         out = {"type": "boolean"}
-    elif kind == "date":
+    elif kind == Kind.DATE:
         out = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
-    elif kind == "enum":
+    elif kind == Kind.ENUM:
         out = {"type": "string", "enum": sorted(fact.type.values or ())}
     else:
         out = {"type": "string"}
@@ -91,17 +94,17 @@ def _strip_meta(schema: dict[str, Any]) -> dict[str, Any]:
 
 def output_schema(kind: str, values: frozenset[str] | None, nullable: bool) -> dict[str, Any]:
     """One output value as ``engine.to_json`` writes it."""
-    if kind == "money":
+    if kind == Kind.MONEY:
         out: dict[str, Any] = {"type": "string", "pattern": MONEY_OUT_PATTERN}
-    elif kind == "integer":
+    elif kind == Kind.INTEGER:
         out = {"type": "integer"}
-    elif kind == "number":
+    elif kind == Kind.NUMBER:
         out = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": DECIMAL_PATTERN}]}
-    elif kind == "boolean":
+    elif kind == Kind.BOOLEAN:
         out = {"type": "boolean"}
-    elif kind == "date":
+    elif kind == Kind.DATE:
         out = {"type": "string", "pattern": DATE_PATTERN}
-    elif kind == "enum":
+    elif kind == Kind.ENUM:
         out = {"type": "string", "enum": sorted(values or ())}
     else:
         out = {"type": "string"}

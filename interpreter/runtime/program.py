@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from ..language.values import Kind, to_json
 from ..policy.lowering import lower_policy
 from ..policy.model import Computation, ParameterValue, Policy
 from .closures import Compiled, compile_definition
@@ -97,13 +97,13 @@ class Program:
             layout = {}
             for name, comp in self.policy.computations.items():
                 inputs = tuple(
-                    (d, kinds.get(d) == "money") for d in comp.deps if d not in parameters
+                    (d, kinds.get(d) == Kind.MONEY) for d in comp.deps if d not in parameters
                 )
                 params = MappingProxyType(
                     {
                         d: MappingProxyType(
                             {
-                                "value": _param_json(parameters[d].value, kinds.get(d)),
+                                "value": to_json(parameters[d].value, kinds.get(d)),
                                 "from": parameters[d].start.isoformat(),
                                 "article": parameters[d].citation.article,
                             }
@@ -127,14 +127,3 @@ class Program:
                 del cache[next(iter(cache))]
             cache[key] = value
         return value
-
-
-def _param_json(value: Any, kind: str | None) -> Any:
-    """A parameter value as the trace shows it (money as "45.00", dates ISO)."""
-    if isinstance(value, Decimal):
-        if kind == "money":
-            return format(value.quantize(Decimal("0.01")), "f")
-        return int(value) if value == value.to_integral_value() else format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..language.errors import PolicyError, UnknownPolicyError, did_you_mean
+from ..language.values import parse_date
 from ..policy.build import load_policy
 from ..policy.model import Obligation, Policy
 from ..policy.resources import policies_dir
@@ -89,13 +90,6 @@ def select_obligations(
             )
         items = [item for item in items if responsible in item.responsible]
     if due_by is not None:
-        day = due_by if isinstance(due_by, dt.date) else _iso_date(due_by, "due_by")
+        day = parse_date(due_by, "due_by")
         items = [item for item in items if (due := item.due()) is not None and due <= day]
     return items
-
-
-def _iso_date(text: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise PolicyError(f"{what}: {text!r} is not a date YYYY-MM-DD") from None

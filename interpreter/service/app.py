@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..language.errors import PolicyError
+from ..language.errors import PolicyError, TooLargeError
 from ..runtime.engine import evaluate_parsed
 from ..runtime.facts import parse_facts, parse_on
 from ..runtime.json_schemas import policy_metadata, policy_summary, trace_document
@@ -168,7 +168,7 @@ def create_app(
         try:
             doc = await run_limited(work)
         except ArithmeticError as exc:  # Decimal's 28 digits exceeded: the facts are too large
-            detail = f"a value is too large to compute exactly ({type(exc).__name__})"
+            detail = TooLargeError(exc).message
             problem = Problem(
                 422, "evaluation-failed", "Cannot evaluate these facts", detail, "facts"
             )

@@ -11,8 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..language.errors import FactError, PolicyError
-from ..runtime.engine import to_json
+from ..language.errors import FactError, PolicyError, TooLargeError
+from ..language.values import to_json
 from ..runtime.facts import parse_facts, parse_on
 from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 from .catalog import HASH_HEADER, Catalog
@@ -113,7 +113,7 @@ def batch_endpoint(
                         },
                     }
                 except ArithmeticError as exc:  # a number beyond Decimal's 28 digits
-                    detail = f"a number is too large to handle exactly ({type(exc).__name__})"
+                    detail = TooLargeError(exc).message
                     results[i] = {"row": i + 1, "error": {"field": "facts", "detail": detail}}
             outs, _scalar = evaluate_parsed_rows(program, parsed, on)
             kinds = {n: o.type.kind for n, o in policy.outputs.items()}
@@ -124,7 +124,7 @@ def batch_endpoint(
                 try:
                     outputs = {k: to_json(out[k], kinds[k]) for k in policy.outputs}
                 except ArithmeticError as exc:  # an output beyond Decimal's 28 digits
-                    detail = f"a value is too large to compute exactly ({type(exc).__name__})"
+                    detail = TooLargeError(exc).message
                     results[i] = {"row": i + 1, "error": {"field": "facts", "detail": detail}}
                     continue
                 results[i] = {"row": i + 1, "outputs": outputs}

@@ -8,10 +8,10 @@ import json
 import sqlite3
 import threading
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..language.values import json_default
 from ..policy.model import Policy
 from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 
@@ -84,12 +84,4 @@ class DecisionLog:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+    return json.dumps(value, ensure_ascii=False, default=json_default)

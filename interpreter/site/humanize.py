@@ -18,6 +18,7 @@ from typing import Any
 
 from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from ..language.tables import Cell
+from ..language.values import FEN, Kind
 from ..policy.model import Policy
 
 LANGS = ("zh", "en")
@@ -95,7 +96,7 @@ def enum_meanings(policy: Policy) -> dict[str, str]:
     meanings: dict[str, str] = {}
     items = [*policy.facts.values(), *policy.computations.values(), *policy.outputs.values()]
     for item in items:
-        if item.type.kind != "enum" or "：" not in item.description.zh:
+        if item.type.kind != Kind.ENUM or "：" not in item.description.zh:
             continue
         listing = item.description.zh.split("：", 1)[1]
         for part in re.split("[；;]", listing):
@@ -139,9 +140,9 @@ def show_value(
     if unit == "%":
         return f"{plain_number(value * 100)}%"
     text = plain_number(value)
-    if kind == "money" and value != value.to_integral_value():
-        text = format(value.quantize(Decimal("0.01")), "f")
-    if kind == "money" and unit is None:
+    if kind == Kind.MONEY and value != value.to_integral_value():
+        text = format(value.quantize(FEN), "f")
+    if kind == Kind.MONEY and unit is None:
         unit = "元"
     if not unit:
         return text

@@ -26,13 +26,14 @@ from ..language.conventions import CIVIL_CODE_1259, NEUTRAL
 from ..language.errors import PolicyError
 from ..language.expressions import COMPARISONS, Binary, Call, Literal, Name, Node, children
 from ..language.tables import Cell
+from ..language.values import FEN, Kind, iso_date, to_json
 from ..policy.model import Case, Computation, Policy
-from ..runtime.engine import evaluate_policy, to_json
+from ..runtime.engine import evaluate_policy
 from ..runtime.facts import parse_value
 from ..runtime.program import Program
 from .humanize import cell_text, show_value
 
-STEP = {"integer": Decimal(1), "money": Decimal("0.01"), "number": Decimal("0.01")}
+STEP = {Kind.INTEGER: Decimal(1), Kind.MONEY: FEN, Kind.NUMBER: FEN}
 POINTS = ("below", "at", "above")
 FIXED_COLUMNS = ("kind", "clause", "case", "boundary", "point", "value", "on", "facts")
 MAX_BASELINES = 8
@@ -134,7 +135,7 @@ def _table_bounds(policy: Policy, comp: Computation) -> Iterator[Boundary]:
     for column in comp.table.columns:
         cells = [row.cells[column] for row in comp.table.rows if column in row.cells]
         kind = policy.kinds.get(column, "")
-        if kind in ("enum", "boolean") and any(c.values for c in cells):
+        if kind in (Kind.ENUM, Kind.BOOLEAN) and any(c.values for c in cells):
             yield _value_boundary(policy, comp, column, cells)
             continue
         for cell in cells:
@@ -144,7 +145,7 @@ def _table_bounds(policy: Policy, comp: Computation) -> Iterator[Boundary]:
 def _value_boundary(policy: Policy, comp: Computation, column: str, cells: list[Cell]) -> Boundary:
     values: set[Any] = {v for c in cells if c.values for v in c.values}
     kind = policy.kinds[column]
-    if kind == "boolean":
+    if kind == Kind.BOOLEAN:
         values = {False, True}
     else:
         declared = _declared_type(policy, column)
@@ -187,7 +188,7 @@ def _expr_bounds(policy: Policy, comp: Computation) -> Iterator[Boundary]:
         word = node.word or node.op
         left, right = node.left, node.right
         for this, other in ((left, right), (right, left)):
-            if not isinstance(this, Name) or policy.kinds.get(this.name) not in (*STEP, "date"):
+            if not isinstance(this, Name) or policy.kinds.get(this.name) not in (*STEP, Kind.DATE):
                 continue
             written = f"{_label(this)} {word} {_label(other)}"
             bound = constant(policy, other)
@@ -221,7 +222,7 @@ def constant(policy: Policy, node: Node) -> Any:
         value = policy.parameters[node.name].at(policy.in_force.start)
         return value.value if value is not None else None
     if isinstance(node, Call) and node.func == "date" and isinstance(node.args[0], Literal):
-        return dt.date.fromisoformat(str(node.args[0].value))
+        return iso_date(str(node.args[0].value))
     return None
 
 
@@ -258,7 +259,7 @@ def points(bound: Any, kind: str) -> list[tuple[str, Any]]:
     if isinstance(bound, dt.date):
         one = dt.timedelta(days=1)
         return [("below", bound - one), ("at", bound), ("above", bound + one)]
-    step = STEP.get(kind, Decimal("0.01"))
+    step = STEP.get(kind, FEN)
     return [("below", bound - step), ("at", bound), ("above", bound + step)]
 
 
@@ -421,7 +422,7 @@ def _in_force_rows(program: Program, outputs: list[str]) -> list[MatrixRow]:
     if policy.in_force.until is not None:
         ends.append(("until", policy.in_force.until))
     for label, day in ends:
-        for point, on in points(day, "date"):
+        for point, on in points(day, Kind.DATE):
             row = MatrixRow(
                 "in-force",
                 "",

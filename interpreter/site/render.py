@@ -26,6 +26,7 @@ import jinja2
 
 from ..language.conventions import BASES
 from ..language.errors import PolicyError
+from ..language.values import parse_date
 from ..policy.article_coverage import (
     OBLIGATION_PREFIX,
     NotComputable,
@@ -588,9 +589,4 @@ def run_docs(repo: Repository, check: bool, today: str | None, reference: Refere
 
 
 def _parse_day(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise PolicyError(f"--today: {text!r} is not a date YYYY-MM-DD") from None
+    return dt.date.today() if text is None else parse_date(text, "--today")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ...language.errors import PolicyFileError, did_you_mean
-from ...language.values import Type
+from ...language.values import Type, iso_date
 from ..loader import Document
 from ..model import Case, Clause, Fact, Output
 from .context import LoadContext
@@ -29,7 +27,7 @@ def cases_of(
             ctx.errors.append(
                 PolicyFileError(f"unknown clause {clause!r}{hint}", doc.at(("clause",)))
             )
-        file_on = dt.date.fromisoformat(data["on"]) if "on" in data else None
+        file_on = iso_date(data["on"]) if "on" in data else None
         common = data.get("common_facts") or {}
         _known(ctx, common, facts, doc, ("common_facts",), "fact")
         for i, spec in enumerate(data["cases"]):
@@ -49,7 +47,7 @@ def cases_of(
                         "a case needs exactly one of 'expect' or 'expect_error'", doc.at(base)
                     )
                 )
-            on = dt.date.fromisoformat(spec["on"]) if "on" in spec else file_on
+            on = iso_date(spec["on"]) if "on" in spec else file_on
             cases.append(
                 Case(
                     spec["name"],

@@ -3,10 +3,8 @@ the in-force window."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ...language.errors import PolicyFileError, did_you_mean
-from ...language.values import declared
+from ...language.values import declared, iso_date
 from ..loader import Document
 from ..model import Computation, Fact, InForce, Output
 from .context import LoadContext
@@ -89,8 +87,8 @@ def outputs_of(
 
 def in_force_of(ctx: LoadContext, doc: Document) -> InForce:
     spec = doc.data["in_force"]
-    start = dt.date.fromisoformat(spec["from"])
-    until = dt.date.fromisoformat(spec["until"]) if spec["until"] else None
+    start = iso_date(spec["from"])
+    until = iso_date(spec["until"]) if spec["until"] else None
     if until is not None and until < start:
         ctx.errors.append(
             PolicyFileError(
@@ -99,5 +97,5 @@ def in_force_of(ctx: LoadContext, doc: Document) -> InForce:
             )
         )
     for key in ("signed", "published"):
-        dt.date.fromisoformat(doc.data["document"][key])
+        iso_date(doc.data["document"][key])
     return InForce(start, until, cite(ctx, doc, ("in_force", "citation")))

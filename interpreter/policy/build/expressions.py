@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...language.errors import Location, PolicyFileError, did_you_mean
 from ...language.expressions import ExpressionError, If, Literal, Node, parse
 from ...language.typecheck import check
-from ...language.values import Type
+from ...language.values import Kind, Type
 from ..loader import Document, value_at
 from .context import LoadContext
 
@@ -29,7 +29,7 @@ def typed_expression(
 
 def enum_results(ctx: LoadContext, doc: Document, path: tuple, node: Node, t: Type) -> bool:
     """``expr: "'place_of_treatmnet'"`` must fail at load, not at the first comparison."""
-    if t.kind != "enum" or not t.values:
+    if t.kind != Kind.ENUM or not t.values:
         return True
     for literal in _result_literals(node):
         if isinstance(literal.value, str) and literal.value not in t.values:

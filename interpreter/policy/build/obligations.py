@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ...language.errors import PolicyFileError, did_you_mean
+from ...language.values import iso_date
 from ..loader import Document, value_at
 from ..model import (
     Citation,
@@ -175,7 +176,7 @@ def _deadline(
     notes: dict[str, Interpretation],
 ) -> Deadline:
     spec = value_at(doc.data, path)
-    day = dt.date.fromisoformat(spec["date"])
+    day = iso_date(spec["date"])
     where = citation
     if "citation" in spec:
         where = cite(ctx, doc, (*path, "citation"))

@@ -3,10 +3,8 @@ citation of every value."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ...language.errors import PolicyFileError
-from ...language.values import declared
+from ...language.values import declared, iso_date
 from ..loader import Document
 from ..model import Fact, Parameter, ParameterValue
 from .context import LoadContext
@@ -28,7 +26,7 @@ def parameters_of(ctx: LoadContext, doc: Document, facts: dict[str, Fact]) -> di
             where = doc.at((*base, "values", i, "value"))
             value = literal_value(ctx, entry["value"], t, where)
             citation = cite(ctx, doc, (*base, "values", i, "citation"))
-            values.append(ParameterValue(dt.date.fromisoformat(entry["from"]), value, citation))
+            values.append(ParameterValue(iso_date(entry["from"]), value, citation))
         starts = [v.start for v in values]
         if starts != sorted(set(starts)):
             ctx.errors.append(

@@ -8,11 +8,11 @@ are collected so `policy validate` can list them at once.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from ...language.conventions import convention_from
 from ...language.errors import Location, PolicyError, PolicyFileError, ValidationErrors
+from ...language.values import iso_date
 from ..article_coverage import citations_of, conflicts, load_manifest, source_coverage
 from ..model import Clause, Computation, DocumentInfo, Parameter, Policy
 from .cases import cases_of
@@ -84,8 +84,8 @@ def build(ctx: LoadContext) -> Policy | None:
             doc_info["number"],
             doc_info["title"],
             tuple(doc_info["issuers"]),
-            dt.date.fromisoformat(doc_info["signed"]),
-            dt.date.fromisoformat(doc_info["published"]),
+            iso_date(doc_info["signed"]),
+            iso_date(doc_info["published"]),
         ),
         in_force=in_force,
         convention=ctx.convention,

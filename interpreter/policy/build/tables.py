@@ -10,7 +10,7 @@ from typing import Any
 from ...language.errors import PolicyFileError, did_you_mean
 from ...language.expressions import Literal, Node, names
 from ...language.tables import Cell, TableError, apply_top_band_ceiling, gaps, overlaps, parse_cell
-from ...language.values import Type, assignable
+from ...language.values import Kind, Type, assignable
 from ..loader import Document
 from ..model import Computation, Row, Table
 from .context import LoadContext
@@ -124,7 +124,7 @@ def _then(ctx: LoadContext, doc: Document, path: tuple, raw: Any, t: Type) -> No
             return None
         return Literal(None, "null")
     if (
-        t.kind == "enum"
+        t.kind == Kind.ENUM
         and isinstance(raw, str)
         and raw.isidentifier()
         and raw not in (t.values or ())
@@ -135,7 +135,7 @@ def _then(ctx: LoadContext, doc: Document, path: tuple, raw: Any, t: Type) -> No
         ctx.errors.append(PolicyFileError(f"{raw!r} is not one of {allowed}{hint}", doc.at(path)))
         return None
     if (
-        t.kind in ("enum", "text")
+        t.kind in (Kind.ENUM, Kind.TEXT)
         and isinstance(raw, str)
         and (t.values is None or raw in t.values)
         and raw.isidentifier()
@@ -143,10 +143,10 @@ def _then(ctx: LoadContext, doc: Document, path: tuple, raw: Any, t: Type) -> No
         return Literal(raw, repr(raw))
     if isinstance(raw, bool):
         node: Node = Literal(raw, "true" if raw else "false")
-        actual = Type("boolean")
+        actual = Type(Kind.BOOLEAN)
     elif isinstance(raw, int | Decimal):
         node = Literal(Decimal(raw), str(raw))
-        actual = Type("integer" if isinstance(raw, int) else "number", literal=True)
+        actual = Type(Kind.INTEGER if isinstance(raw, int) else Kind.NUMBER, literal=True)
     else:
         parsed = typed_expression(ctx, doc, path, str(raw))
         if parsed is None:
