@@ -17,14 +17,19 @@ Catala's desugared → default-calculus stages and CPython's ``ast.NodeTransform
 Engines (closures with trace, generated Python, numpy columns, SQL) dispatch on these
 classes with ``match`` and end with ``assert_never``, so a new node kind fails loudly
 in every engine that does not handle it, and the type checker finds it first.
+
+Nodes are frozen ``msgspec`` structs rather than dataclasses: the same immutable value
+semantics (equality, hashing, ``match`` by field), defined in microseconds instead of the
+~18 ms twenty dataclasses cost every cold start of ``policy eval``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeAlias
+
+from msgspec import Struct
 
 from .values import Type
 
@@ -32,8 +37,7 @@ Scalar: TypeAlias = Decimal | bool | str | dt.date | None
 Bound: TypeAlias = Decimal | dt.date
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """Where a node comes from: the clause that defines the value, the article it cites,
     and the character offset in the written expression (-1 inside a table's cells)."""
 
@@ -42,15 +46,13 @@ class Origin:
     pos: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(Struct, frozen=True):
     value: Scalar | frozenset[Scalar]  # a set only for a list written outside ``in``
     type: Type
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(Struct, frozen=True):
     """A fact, parameter or computed value that is never absent."""
 
     name: str
@@ -58,8 +60,7 @@ class Read:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Required:
+class Required(Struct, frozen=True):
     """An optional value read where the rule needs it: absent is an error naming it."""
 
     name: str
@@ -67,8 +68,7 @@ class Required:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Given:
+class Given(Struct, frozen=True):
     """Whether an optional value is present (the surface ``given(x)``)."""
 
     name: str
@@ -76,15 +76,13 @@ class Given:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Neg:
+class Neg(Struct, frozen=True):
     operand: Expr
     type: Type
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Struct, frozen=True):
     operand: Expr
     type: Type
     at: Origin
@@ -94,8 +92,7 @@ ARITHMETIC = ("+", "-", "*", "/")
 ORDERINGS = ("==", "!=", "<", "<=", ">", ">=")
 
 
-@dataclass(frozen=True, slots=True)
-class Arith:
+class Arith(Struct, frozen=True):
     """``+ - * /``; division by zero is an evaluation error, never infinity."""
 
     op: str
@@ -105,8 +102,7 @@ class Arith:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Struct, frozen=True):
     """A comparison. ``word`` is the threshold word it was written with (以上...), already
     read by the document's convention into ``op``; None for ``<``, ``==`` and the like."""
 
@@ -118,8 +114,7 @@ class Compare:
     word: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(Struct, frozen=True):
     """Short-circuit: the right side is evaluated only when the left holds."""
 
     left: Expr
@@ -128,8 +123,7 @@ class And:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(Struct, frozen=True):
     """Short-circuit: the right side is evaluated only when the left does not hold."""
 
     left: Expr
@@ -138,8 +132,7 @@ class Or:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(Struct, frozen=True):
     """``x in [...]`` (or ``not in`` when ``negated``) over values written in the rule."""
 
     operand: Expr
@@ -149,8 +142,7 @@ class Member:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class IfExp:
+class IfExp(Struct, frozen=True):
     """Only the branch taken is evaluated."""
 
     cond: Expr
@@ -160,8 +152,7 @@ class IfExp:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Round:
+class Round(Struct, frozen=True):
     """Rounding, always explicit: ``places`` decimals, ``mode`` a key of ``ROUNDING``."""
 
     operand: Expr
@@ -171,8 +162,7 @@ class Round:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(Struct, frozen=True):
     """A function of the registry (``functions.FUNCTIONS``) other than round and given."""
 
     func: str
@@ -181,8 +171,7 @@ class Call:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class WholeFen:
+class WholeFen(Struct, frozen=True):
     """A money result that the rule does not round: it must come out in whole fen, or the
     evaluation fails naming the clause that must say how it rounds."""
 
@@ -191,8 +180,7 @@ class WholeFen:
     at: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class IntervalTest:
+class IntervalTest(Struct, frozen=True):
     """``lo <(=) value <(=) hi``; an absent end is unbounded."""
 
     column: str
@@ -202,8 +190,7 @@ class IntervalTest:
     hi_closed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class SetTest:
+class SetTest(Struct, frozen=True):
     column: str
     values: frozenset[Scalar]
 
@@ -211,8 +198,7 @@ class SetTest:
 Test: TypeAlias = IntervalTest | SetTest
 
 
-@dataclass(frozen=True, slots=True)
-class TableRow:
+class TableRow(Struct, frozen=True):
     """A row: every test must hold (a column a row does not mention has no test)."""
 
     index: int
@@ -220,8 +206,7 @@ class TableRow:
     then: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(Struct, frozen=True):
     """A decision table. Every column is read first (an absent column is an error naming
     it); then the rows are tried in order and the first that holds gives the value (a
     ``unique`` table was checked at load for overlapping rows, so first and unique
@@ -256,8 +241,7 @@ Expr: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(Struct, frozen=True):
     """One computed value: its name, type, origin and lowered body."""
 
     name: str

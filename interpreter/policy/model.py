@@ -1,4 +1,5 @@
-"""The policy model: frozen data classes built from the YAML files.
+"""The policy model: frozen structs (``msgspec``, cheap to define at start-up) built from the
+YAML files.
 
 Everything a later stage needs (evaluation, the docs site, diffs, columnar compilation)
 reads these objects, never the YAML. Nothing here is compiled or cached per date: that is
@@ -8,11 +9,12 @@ reads these objects, never the YAML. Nothing here is compiled or cached per date
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..language.conventions import Convention
 from ..language.errors import Location, NotInForceError
@@ -22,14 +24,12 @@ from ..language.values import Type, number_json
 from .sources import SourceText
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(Struct, frozen=True):
     zh: str
     en: str
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(Struct, frozen=True):
     document: str
     article: str
     quote: str
@@ -45,15 +45,13 @@ class Citation:
         }
 
 
-@dataclass(frozen=True)
-class Interpretation:
+class Interpretation(Struct, frozen=True):
     id: str
     topic: Text
     note: Text
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(Struct, frozen=True):
     name: str
     type: Type
     description: Text
@@ -65,23 +63,20 @@ class Fact:
     unit: str | None = None
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(Struct, frozen=True):
     name: str
     type: Type
     description: Text
     unit: str | None = None
 
 
-@dataclass(frozen=True)
-class ParameterValue:
+class ParameterValue(Struct, frozen=True):
     start: dt.date
     value: Any
     citation: Citation
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(Struct, frozen=True):
     name: str
     type: Type
     description: Text
@@ -98,16 +93,14 @@ class Parameter:
         return current
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(Struct, frozen=True):
     cells: dict[str, Cell]
     then: Node
     text: str | None
     location: Location
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(Struct, frozen=True):
     hit_policy: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
@@ -115,8 +108,7 @@ class Table:
     gaps: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Computation:
+class Computation(Struct, frozen=True):
     name: str
     type: Type
     description: Text
@@ -129,8 +121,7 @@ class Computation:
     deps: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(Struct, frozen=True):
     id: str
     title: Text
     kind: str
@@ -141,8 +132,7 @@ class Clause:
     file: str
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(Struct, frozen=True):
     """A date a duty is due by (inclusive), with the text's own words for it."""
 
     date: dt.date
@@ -151,8 +141,7 @@ class Deadline:
     note: Interpretation | None = None  # how the wording became a date, unless it is one
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """A numeric target: the value as printed, its unit and bound word in the quote's words."""
 
     metric: Text
@@ -177,8 +166,7 @@ class Target:
 WORDS_AFTER_NUMBER = ("以上", "以下", "以内", "以外", "届满")
 
 
-@dataclass(frozen=True)
-class Obligation:
+class Obligation(Struct, frozen=True):
     """One duty of the text: who must do what, by when, toward which target. Data only:
     it decides no individual case and is never evaluated."""
 
@@ -256,8 +244,7 @@ class Obligation:
         }
 
 
-@dataclass(frozen=True)
-class ObligationGroup:
+class ObligationGroup(Struct, frozen=True):
     """An obligations file (``kind: obligations``): a titled list of duties."""
 
     id: str
@@ -267,8 +254,7 @@ class ObligationGroup:
     file: str
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(Struct, frozen=True):
     name: str
     on: dt.date | None
     facts: dict[str, Any]
@@ -278,8 +264,7 @@ class Case:
     location: Location
 
 
-@dataclass(frozen=True)
-class InForce:
+class InForce(Struct, frozen=True):
     start: dt.date
     until: dt.date | None
     citation: Citation
@@ -293,8 +278,7 @@ class InForce:
         )
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
+class DocumentInfo(Struct, frozen=True):
     number: str
     title: str
     issuers: tuple[str, ...]
@@ -302,8 +286,7 @@ class DocumentInfo:
     published: dt.date
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Struct, frozen=True, dict=True):
     id: str
     root: Path
     title: Text

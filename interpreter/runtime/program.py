@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..language.values import Kind, to_json
 from ..policy.lowering import lower_policy
 from ..policy.model import Computation, ParameterValue, Policy
 from .closures import Compiled, compile_definition
-from .codegen import GeneratedPlan, NotGenerated, generate
+
+if TYPE_CHECKING:
+    from .codegen import GeneratedPlan
 
 MAX_GENERATED_PLANS = 64  # per policy: one per distinct set of wanted outputs
 MAX_DATES = 256  # per policy and per-date view: the oldest date kept is dropped first
@@ -62,6 +64,8 @@ class Program:
             return generated[wanted]
         if len(generated) >= MAX_GENERATED_PLANS:
             return None  # a caller asking for ever new subsets: the closures serve them
+        from .codegen import NotGenerated, generate  # the untraced path only: kept off cold starts
+
         try:
             plan: GeneratedPlan | None = generate(self.policy, self.definitions, wanted)
         except NotGenerated:

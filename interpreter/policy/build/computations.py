@@ -4,8 +4,9 @@ circular definitions."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from ...language.errors import PolicyFileError
 from ...language.expressions import names
@@ -107,7 +108,7 @@ def _computation(
             return None
         if not enum_results(ctx, doc, (*base, "expr"), node, t):
             return None
-        return dataclasses.replace(
+        return replace(
             comp,
             expr=node,
             deps=tuple(dict.fromkeys(n.name for n in names(node))),

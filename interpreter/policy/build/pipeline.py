@@ -14,14 +14,21 @@ from ...language.conventions import convention_from
 from ...language.errors import Location, PolicyError, PolicyFileError, ValidationErrors
 from ...language.values import iso_date
 from ..article_coverage import citations_of, conflicts, load_manifest, source_coverage
-from ..model import Clause, Computation, DocumentInfo, Parameter, Policy
+from ..model import (
+    Clause,
+    Computation,
+    DocumentInfo,
+    Obligation,
+    ObligationGroup,
+    Parameter,
+    Policy,
+)
 from .cases import cases_of
 from .computations import check_cycles, clause_of, declare_computations
 from .context import LoadContext
 from .document import check_convention, facts_of, in_force_of, outputs_of
 from .hashing import content_hash, policy_files
 from .notes import interpretations, text_of
-from .obligations import obligations_of
 from .parameters import parameters_of
 from .reading import read_documents
 from .source_texts import cite, load_sources
@@ -61,7 +68,7 @@ def build(ctx: LoadContext) -> Policy | None:
             )
         clauses[clause.id] = clause
     check_cycles(ctx, computations)
-    obligations, groups = obligations_of(ctx, ctx.obligation_docs, clauses)
+    obligations, groups = _obligations(ctx, clauses)
     outputs = outputs_of(ctx, policy_doc, computations)
     in_force = in_force_of(ctx, policy_doc)
     cases = cases_of(ctx, ctx.test_docs, facts, outputs, declared_only, clauses)
@@ -108,3 +115,15 @@ def build(ctx: LoadContext) -> Policy | None:
         for c in conflicts(source_coverage(ctx.sources, citations_of(policy), manifest), manifest)
     ]
     return policy
+
+
+def _obligations(
+    ctx: LoadContext, clauses: dict[str, Clause]
+) -> tuple[dict[str, Obligation], dict[str, ObligationGroup]]:
+    """The obligation files' duties and targets; their checks are imported only by the
+    policies that have such files (most rules files have none: a faster cold start)."""
+    if not ctx.obligation_docs:
+        return {}, {}
+    from .obligations import obligations_of
+
+    return obligations_of(ctx, ctx.obligation_docs, clauses)

@@ -3,9 +3,10 @@ the declared type, no overlaps under hit policy unique, and no gap without a def
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any
+
+from msgspec.structs import replace
 
 from ...language.errors import PolicyFileError, did_you_mean
 from ...language.expressions import Literal, Node, names
@@ -111,7 +112,7 @@ def decision_table(
     deps = list(columns) + [n.name for t in thens if t for n in names(t)]
     if default is not None:
         deps += [n.name for n in names(default)]
-    return dataclasses.replace(comp, table=table, deps=tuple(dict.fromkeys(deps)))
+    return replace(comp, table=table, deps=tuple(dict.fromkeys(deps)))
 
 
 def _then(ctx: LoadContext, doc: Document, path: tuple, raw: Any, t: Type) -> Node | None:
