@@ -28,7 +28,7 @@ def test_the_policy_and_its_computations_are_frozen(repo: Repository) -> None:
         policy.id = "other"  # type: ignore[misc]
     comp = next(iter(policy.computations.values()))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        comp.check_fen = False  # type: ignore[misc]
+        comp.name = "other"  # type: ignore[misc]
     assert not hasattr(comp, "fn")
 
 
