@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .api import Repository
 from .language.errors import (
@@ -27,11 +27,14 @@ from .language.errors import (
 )
 from .language.values import parse_date
 
+if TYPE_CHECKING:
+    from .site.render import ApiItem, Reference
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is 2 as well
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code is 2 as well
         self.exit(EXIT_BAD_INPUT, f"policy: error: {message}\n")
 
 
@@ -395,7 +398,7 @@ def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
     return run_docs(repo, args.check, args.today, reference())
 
 
-def reference() -> Any:
+def reference() -> Reference:
     """What the site's reference pages document: the commands' --help and the public API."""
     from .site.render import Reference
 
@@ -421,11 +424,11 @@ def _cli_help() -> list[dict[str, str]]:
     return out
 
 
-def _api_items() -> list[dict[str, str]]:
+def _api_items() -> list[ApiItem]:
     """The public API (``interpreter.__all__``): signature and docstring of each name."""
     import interpreter
 
-    items = []
+    items: list[ApiItem] = []
     for name in interpreter.__all__:
         obj = getattr(interpreter, name)
         if not (inspect.isclass(obj) or inspect.isfunction(obj)):

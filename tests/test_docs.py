@@ -11,6 +11,7 @@ import pytest
 
 from interpreter import Repository
 from interpreter.cli import reference
+from interpreter.language.expressions import parse
 from interpreter.policy.files import write_atomic
 from interpreter.site.humanize import cell_text, formula, vocabulary
 from interpreter.site.render import render_site, stale_files, status, write_site
@@ -137,6 +138,16 @@ def test_pension_formulas_read_as_words(repo: Repository) -> None:
     assert "× 按本人调整前基本养老金月标准增加的比例（1.8%）（四舍五入到分）" in proportional
     assert formula(expr["age_at_cutoff"], zh) == "出生日期至计算年龄的截止日（2020-12-31）的周岁"
     assert "`enterprise`（企业职工基本养老保险）" in formula(expr["cadre_floor_applies"], zh)
+
+
+def test_round_reads_its_defaults_when_they_are_left_out(repo: Repository) -> None:
+    """``round(x)`` rounds half up to the fen, and reads so (it used to fail to render)."""
+    policy = repo.policy(PENSION)
+    zh, en = vocabulary(policy, "zh"), vocabulary(policy, "en")
+    assert (
+        formula(parse("round(x)"), zh) == formula(parse("round(x, 2)"), zh) == "x（四舍五入到分）"
+    )
+    assert formula(parse("round(x)"), en) == formula(parse("round(x, 2, 'half_up')"), en)
 
 
 def test_table_cells_in_the_documents_words(repo: Repository) -> None:

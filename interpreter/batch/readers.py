@@ -66,7 +66,7 @@ def _read_csv(policy: Policy, path: Path) -> Iterator[tuple[int, int | None, Any
         yield number, line, _csv_facts(header, kinds, cells)
 
 
-def _csv_facts(header: list[str], kinds: list[str], cells: Sequence[str]) -> dict[str, Any]:
+def _csv_facts(header: list[str], kinds: Sequence[Kind], cells: Sequence[str]) -> dict[str, Any]:
     """A CSV row's raw facts (an empty cell is an absent fact)."""
     return {
         name: _csv_value(cell, kind)
@@ -117,7 +117,9 @@ def _csv_rows(blocks: _CsvBlocks) -> Iterator[tuple[int, int | None, Any]]:
         where, cells, errors = blocks.take(CHUNK)
         if not where and not errors:
             return
-        rows = [(number, line, c) for (number, line), c in zip(where, cells, strict=True)]
+        rows: list[tuple[int, int | None, list[str] | RowError]] = [
+            (number, line, c) for (number, line), c in zip(where, cells, strict=True)
+        ]
         rows += [(e.row, e.line, e) for e in errors]
         yield from sorted(rows, key=lambda r: r[0])
 
@@ -170,7 +172,7 @@ class _CsvBlocks:
             self.handle = None
 
 
-def _csv_value(cell: str, kind: str) -> Any:
+def _csv_value(cell: str, kind: Kind) -> Any:
     if kind == Kind.BOOLEAN:
         low = cell.strip().lower()
         if low in ("true", "1", "yes"):

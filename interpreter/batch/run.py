@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..language.errors import FactError, PolicyError, TooLargeError
-from ..language.values import to_json
+from ..language.values import Kind, to_json
 from ..policy.files import atomic_path
 from ..policy.model import Policy
 from ..runtime.facts import parse_facts
@@ -69,7 +69,7 @@ class _Run:
     policy: Policy
     on: dt.date
     outputs: list[str]
-    kinds: dict[str, str]
+    kinds: dict[str, Kind]
     writer: _Writer
     reject: Callable[[RowError], None]
     summary: BatchSummary
@@ -201,7 +201,7 @@ def evaluate_parsed_rows(
         return _result_rows(result, len(facts)), len(result.scalar)
     from ..runtime.engine import evaluate_parsed
 
-    out = []
+    out: list[dict[str, Any] | PolicyError] = []
     for values in facts:
         try:
             out.append(evaluate_parsed(program, dict(values), on, trace=False).outputs)
@@ -278,8 +278,8 @@ def _by_column(batch: _Run, plan: Any, source: Path) -> Iterator[None]:
         csv_kinds = [policy.facts[name].type.kind for name in header]
         take: Callable[[int], tuple[list[Any], list[Any], list[RowError]]] = blocks.take
 
-        def to_facts(cells: Any) -> dict[str, Any]:
-            return parse_facts(policy, _csv_facts(header, csv_kinds, cells))
+        def to_facts(raw: Any) -> dict[str, Any]:
+            return parse_facts(policy, _csv_facts(header, csv_kinds, raw))
 
         def columns_of(raws: list[Any]) -> tuple[list[list[Any]], list[int]]:
             by_name = dict(zip(header, zip(*raws, strict=True), strict=True)) if raws else {}

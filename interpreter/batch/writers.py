@@ -9,20 +9,21 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from ..language.values import Kind, iso_date
 
 
 class _Writer:
-    def __init__(self, path: Path, fmt: str, columns: list[str], kinds: dict[str, str]) -> None:
+    def __init__(self, path: Path, fmt: str, columns: list[str], kinds: dict[str, Kind]) -> None:
         self.fmt = fmt
         self.columns = columns
         self.kinds = kinds
         self.parquet_columns: list[list[Any]] = [[] for _ in columns]
-        self.handle = None
+        self.handle: TextIO | None = None  # None for Parquet, written at close
         if fmt != ".parquet":
-            self.handle = path.open("w", encoding="utf-8", newline="")
+            # ``text`` is set for CSV and JSONL only, as ``csv`` is for CSV only
+            self.text = self.handle = path.open("w", encoding="utf-8", newline="")
             if fmt == ".csv":
                 self.csv = csv.writer(self.handle)
                 self.csv.writerow(columns)
@@ -31,7 +32,7 @@ class _Writer:
         if self.fmt == ".csv":
             self.csv.writerow(self._csv_cells(record))
         elif self.fmt == ".jsonl":
-            self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
+            self.text.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             for c, out in zip(self.columns, self.parquet_columns, strict=True):
                 out.append(record[c])
@@ -69,9 +70,10 @@ class _Writer:
                 lines[i] = None if record is None else json.dumps(record, ensure_ascii=False)
         if self.fmt in (".csv", ".jsonl"):
             end = "\r\n" if self.fmt == ".csv" else "\n"
-            kept = [x for x in lines if x is not None] if special else lines
+            # None marks a special row left out: with no special row there is none
+            kept = [x for x in lines if x is not None] if special else cast("list[str]", lines)
             if kept:
-                self.handle.write(end.join(kept) + end)  # type: ignore[union-attr,arg-type]
+                self.text.write(end.join(kept) + end)
         else:
             keep = [i for i in range(n) if special.get(i, True) is not None]
             for c, col, out in zip(self.columns, columns, self.parquet_columns, strict=True):
@@ -178,7 +180,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _parquet_out(value: Any, kind: str | None) -> Any:
+def _parquet_out(value: Any, kind: Kind | None) -> Any:
     if value is None:
         return None
     if kind == Kind.MONEY:

@@ -11,7 +11,7 @@ that row's error.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -125,7 +125,7 @@ def _select(cond: Any, a: Val, b: Val) -> Val:
         ):
             return Val(x, null)
         pick = _pick_bool if isinstance(x, Bool) else _pick
-        return Val(type(x)(pick(cond, x.data, y.data)), null)  # type: ignore[call-arg,union-attr]
+        return Val(type(x)(pick(cond, x.data, y.data)), null)
     raise Unsupported("if/then/else of two kinds")
 
 
@@ -177,17 +177,19 @@ def _if(c: Val, a: Val, b: Val) -> Val:
     return Val(out.v, out.null, bad)
 
 
+# and/or: the type checker admits boolean operands only, and ``_valued`` has refused an
+# operand with no value, so both are Bool (a cast, not a check, in these kernels).
 @_valued
 def _and(a: Val, b: Val) -> Val:
-    x = np.asarray(a.v.data, dtype=bool)  # type: ignore[union-attr]
-    y = np.asarray(b.v.data, dtype=bool)  # type: ignore[union-attr]
+    x = np.asarray(cast(Bool, a.v).data, dtype=bool)
+    y = np.asarray(cast(Bool, b.v).data, dtype=bool)
     return Val(Bool(x & y), False, _mor(a.bad, _mand(x, b.bad)))
 
 
 @_valued
 def _or(a: Val, b: Val) -> Val:
-    x = np.asarray(a.v.data, dtype=bool)  # type: ignore[union-attr]
-    y = np.asarray(b.v.data, dtype=bool)  # type: ignore[union-attr]
+    x = np.asarray(cast(Bool, a.v).data, dtype=bool)
+    y = np.asarray(cast(Bool, b.v).data, dtype=bool)
     return Val(Bool(x | y), False, _mor(a.bad, _mand(~x, b.bad) if b.bad is not False else False))
 
 

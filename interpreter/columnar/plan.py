@@ -49,7 +49,7 @@ class ColumnarResult:
 
     n: int
     outputs: dict[str, Val]
-    kinds: dict[str, str]
+    kinds: dict[str, Kind]
     vocab: list[str]
     scalar: dict[int, Result | PolicyError] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)  # met in this batch only

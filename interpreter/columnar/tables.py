@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, assert_never
+from decimal import Decimal
+from typing import Any, assert_never, cast
 
 import numpy as np
 
@@ -42,7 +43,7 @@ Tests = Sequence[core.Test]
 def table(node: core.Table, columns: Sequence[Fn], thens: Sequence[Fn], default: Fn | None) -> Fn:
     """The table's value: ``columns``, ``thens`` and ``default`` are the compiled column
     reads (in the table's order), row results and default of ``node``."""
-    names = [c.name for c in node.columns]  # type: ignore[union-attr]
+    names = [c.name for c in node.columns]
     tests = [row.tests for row in node.rows]
     tested = sorted({t.column for row in tests for t in row})
 
@@ -108,15 +109,21 @@ def _constants(vals: list[Val]) -> tuple[type, np.ndarray, int] | None:
     if not vals or len(kinds) != 1:
         return None
     kind = kinds.pop()
-    if kind not in (Num, Cat, Date, Bool) or any(
-        val.null is not False or val.bad is not False or np.ndim(val.v.data) != 0  # type: ignore[union-attr]
-        for val in vals
-    ):
-        return None
+    consts: list[Num | Cat | Date | Bool] = []
+    for val in vals:
+        v = val.v
+        if (
+            not isinstance(v, Num | Cat | Date | Bool)
+            or val.null is not False
+            or val.bad is not False
+            or np.ndim(v.data) != 0
+        ):
+            return None
+        consts.append(v)
     if kind is Bool:
-        return kind, np.array([bool(val.v.data) for val in vals]), 0  # type: ignore[union-attr]
-    scale = max((val.v.scale for val in vals if isinstance(val.v, Num)), default=0)
-    data = [int(val.v.data) * _pow10(scale - getattr(val.v, "scale", 0)) for val in vals]  # type: ignore[union-attr]
+        return kind, np.array([bool(v.data) for v in consts]), 0
+    scale = max((v.scale for v in consts if isinstance(v, Num)), default=0)
+    data = [int(v.data) * _pow10(scale - getattr(v, "scale", 0)) for v in consts]
     if any(abs(x) >= SAFE for x in data):
         return None
     return kind, np.array(data, dtype=np.int64), scale
@@ -181,14 +188,17 @@ def _test_matches(ctx: Context, test: core.Test, val: Val) -> Any:
                 for x in values:
                     hit = hit | (np.asarray(v.data) == bool(x))
                 return hit
+            # A column's set holds values of the column's type (``tables.parse_cell`` reads
+            # them by it): dates in a date column, Decimals in a number column.
             if isinstance(v, Date):
-                days = [x.toordinal() - EPOCH_ORDINAL for x in values]  # type: ignore[union-attr]
+                dates = cast("frozenset[dt.date]", values)
+                days = [x.toordinal() - EPOCH_ORDINAL for x in dates]
                 return _isin(v.data, days)
             if isinstance(v, Num):
                 hit = np.zeros(np.shape(v.data), dtype=bool)
-                for x in values:
-                    cmp = _compare(val, Val(_num_const(x)), "==")  # type: ignore[arg-type]
-                    hit = hit | np.asarray(cmp.v.data)  # type: ignore[union-attr]
+                for x in cast("frozenset[Decimal]", values):
+                    cmp = _compare(val, Val(_num_const(x)), "==")
+                    hit = hit | np.asarray(cast(Bool, cmp.v).data)  # a comparison is a Bool
                 return hit
             raise Unsupported("table cell")
         case core.IntervalTest(lo=lo, lo_closed=lo_closed, hi=hi, hi_closed=hi_closed):
@@ -201,7 +211,7 @@ def _test_matches(ctx: Context, test: core.Test, val: Val) -> Any:
                 else:
                     other = Val(_num_const(bound))
                 cmp = _compare(Val(val.v), other, op)
-                found = found & np.asarray(cmp.v.data)  # type: ignore[union-attr]
+                found = found & np.asarray(cast(Bool, cmp.v).data)  # a comparison is a Bool
             return found
         case _:
             assert_never(test)

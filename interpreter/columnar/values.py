@@ -348,7 +348,7 @@ def _valued(op: Callable[..., Val]) -> Callable[..., Val]:
 
 def _num_const(value: Decimal) -> Num:
     exp = value.as_tuple().exponent
-    scale = max(0, -int(exp))  # type: ignore[arg-type]
+    scale = max(0, -int(exp))
     return Num(int(value.scaleb(scale)), scale)
 
 

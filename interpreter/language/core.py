@@ -213,7 +213,7 @@ class Table(Struct, frozen=True):
     agree); ``default`` when no row holds, else an error naming the inputs."""
 
     name: str
-    columns: tuple[Expr, ...]  # Read or Required of each column, in the table's order
+    columns: tuple[Read | Required, ...]  # each column's read, in the table's order
     rows: tuple[TableRow, ...]
     default: Expr | None
     hit_policy: str

@@ -94,8 +94,9 @@ def _numbers(types: list[Type], _nodes: Sequence[Node]) -> Type:
         _need(t.numeric, f"expects numbers, got {t}")
     for t in types[1:]:
         combined = numeric_result(result, t)
-        _need(combined is not None, f"mixes {result} and {t}")
-        result = combined  # type: ignore[assignment]
+        if combined is None:
+            raise SignatureError(f"mixes {result} and {t}")
+        result = combined
     return result
 
 
@@ -141,11 +142,12 @@ def _date_plus(types: list[Type], nodes: Sequence[Node]) -> Type:
 
 def _date_literal(types: list[Type], nodes: Sequence[Node]) -> Type:
     node = nodes[0]
-    _need(isinstance(node, Literal) and isinstance(node.value, str), "expects 'YYYY-MM-DD'")
+    if not (isinstance(node, Literal) and isinstance(node.value, str)):
+        raise SignatureError("expects 'YYYY-MM-DD'")
     try:
-        iso_date(str(node.value))  # type: ignore[union-attr]
+        iso_date(node.value)
     except ValueError:
-        raise SignatureError(f"{node.value!r} is not a date YYYY-MM-DD") from None  # type: ignore[union-attr]
+        raise SignatureError(f"{node.value!r} is not a date YYYY-MM-DD") from None
     return DATE
 
 

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from .conventions import Convention
 from .errors import did_you_mean
@@ -21,6 +21,16 @@ from .values import Kind, Type, iso_date
 
 Bound = Decimal | dt.date
 MAX_GRID = 20_000
+
+
+class _Orderable(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+    def __gt__(self, other: Any, /) -> bool: ...
+
+
+# The bounds of one interval are of one kind, the column's: all Decimal or all dates (a
+# column's cells are read by its type), so two bounds of an interval always compare.
+B = TypeVar("B", bound=_Orderable)
 
 
 class TableError(Exception):
@@ -33,25 +43,25 @@ class TableError(Exception):
 
 
 @dataclass(frozen=True)
-class Interval:
-    lo: Bound | None = None
+class Interval(Generic[B]):
+    lo: B | None = None
     lo_closed: bool = False
-    hi: Bound | None = None
+    hi: B | None = None
     hi_closed: bool = False
 
-    def contains(self, x: Bound) -> bool:
+    def contains(self, x: B) -> bool:
         if self.lo is not None and (x < self.lo or (x == self.lo and not self.lo_closed)):
             return False
         return not (self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)))
 
-    def intersects(self, other: Interval) -> bool:
+    def intersects(self, other: Interval[B]) -> bool:
         lo, lo_closed = _max_lo(self, other)
         hi, hi_closed = _min_hi(self, other)
         if lo is None or hi is None:
             return True
         return lo < hi or (lo == hi and lo_closed and hi_closed)
 
-    def within(self, other: Interval) -> bool:
+    def within(self, other: Interval[B]) -> bool:
         """Is every point of self in other?"""
         if other.lo is not None:
             if self.lo is None or self.lo < other.lo:
@@ -76,7 +86,7 @@ class Interval:
         return " and ".join(parts) or f"any {column}"
 
 
-def _max_lo(a: Interval, b: Interval) -> tuple[Bound | None, bool]:
+def _max_lo(a: Interval[B], b: Interval[B]) -> tuple[B | None, bool]:
     if a.lo is None:
         return b.lo, b.lo_closed
     if b.lo is None or a.lo > b.lo:
@@ -86,7 +96,7 @@ def _max_lo(a: Interval, b: Interval) -> tuple[Bound | None, bool]:
     return a.lo, a.lo_closed and b.lo_closed
 
 
-def _min_hi(a: Interval, b: Interval) -> tuple[Bound | None, bool]:
+def _min_hi(a: Interval[B], b: Interval[B]) -> tuple[B | None, bool]:
     if a.hi is None:
         return b.hi, b.hi_closed
     if b.hi is None or a.hi < b.hi:
@@ -100,7 +110,7 @@ def _min_hi(a: Interval, b: Interval) -> tuple[Bound | None, bool]:
 class Cell:
     """One column's condition in one row: any value, an interval, or a set of values."""
 
-    interval: Interval | None = None
+    interval: Interval[Bound] | None = None
     values: frozenset | None = None
     written: tuple[tuple[str, str], ...] = ()  # (word, value) as the author wrote them
 
@@ -313,7 +323,7 @@ def _merge(missing: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
         if merged and _adjacent(merged[-1], combo):
             last, new = merged[-1][-1].interval, combo[-1].interval
             assert last is not None and new is not None
-            joined = Interval(last.lo, last.lo_closed, new.hi, new.hi_closed)
+            joined: Interval[Bound] = Interval(last.lo, last.lo_closed, new.hi, new.hi_closed)
             merged[-1] = (*combo[:-1], Cell(interval=joined))
         else:
             merged.append(combo)

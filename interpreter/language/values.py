@@ -41,7 +41,7 @@ class Type:
     item: Type | None = None  # the element type of a list
 
     def __str__(self) -> str:
-        text = self.kind
+        text: str = self.kind
         if self.kind == Kind.ENUM and self.values:
             text += "{" + ",".join(sorted(self.values)) + "}"
         if self.kind == Kind.LIST and self.item:

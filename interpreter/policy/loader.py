@@ -93,7 +93,7 @@ def load_yaml_text(text: str, name: str) -> Document:
     return doc
 
 
-def _compose_for_error(text: str, name: str) -> yaml.Node:
+def _compose_for_error(text: str, name: str) -> yaml.Node | None:
     """Parse again with the pure-Python parser: its marks point at the faulty line, where
     libyaml's often point at the end of the input."""
     try:
@@ -133,6 +133,7 @@ def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), doc) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)  # a node is a mapping, a sequence or a scalar
     return _scalar(node, path, doc)
 
 

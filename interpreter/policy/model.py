@@ -20,7 +20,7 @@ from ..language.conventions import Convention
 from ..language.errors import Location, NotInForceError
 from ..language.expressions import Node
 from ..language.tables import Cell
-from ..language.values import Type, number_json
+from ..language.values import Kind, Type, number_json
 from .sources import SourceText
 
 
@@ -343,7 +343,7 @@ class Policy(Struct, frozen=True, dict=True):
         return frozenset(n for n, t in self.types.items() if t.nullable)
 
     @cached_property
-    def kinds(self) -> dict[str, str]:
+    def kinds(self) -> dict[str, Kind]:
         """The type kind of every fact, parameter and computed value, by name."""
         return {n: t.kind for n, t in self.types.items()}
 

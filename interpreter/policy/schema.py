@@ -116,7 +116,9 @@ def _to_policy_error(doc: Document, error: ValidationError) -> PolicyFileError:
     if error.validator == "additionalProperties":
         match = _UNEXPECTED.search(error.message)
         unexpected = match.group(1) if match else "?"
-        allowed = list(error.schema.get("properties", {}))
+        # the subschema that failed additionalProperties is an object schema, never a bool
+        properties = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        allowed = list(properties)
         hint = did_you_mean(unexpected, allowed)
         where = doc.at((*path, unexpected), key=True)
         allowed_text = ", ".join(allowed) if allowed else "none"

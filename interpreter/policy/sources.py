@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ def is_descendant(child: str, parent: str) -> bool:
     return child.startswith(parent + "-")
 
 
-def ancestors(anchor_id: str, present: dict[str, Anchor] | set[str]) -> list[str]:
+def ancestors(anchor_id: str, present: Container[str]) -> list[str]:
     """Ids of the anchors present that contain ``anchor_id``, outermost first."""
     parts = anchor_id.split("-")
     found = ["-".join(parts[:n]) for n in range(1, len(parts))]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..language.errors import EvaluationError
-from ..language.values import FEN, to_json
+from ..language.values import FEN, Kind, to_json
 from ..policy.model import Citation
 from .facts import parse_facts
 from .program import Program
@@ -52,7 +52,7 @@ class TraceStep:
     citation: Citation
     is_table: bool = False
     row: int | None = None  # the table row taken (0-based), None for the default
-    kinds: Mapping[str, str] = field(default_factory=dict)  # of the inputs, for formatting
+    kinds: Mapping[str, Kind] = field(default_factory=dict)  # of the inputs, for formatting
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -75,7 +75,7 @@ class Result:
     outputs: dict[str, Any]
     steps: list[TraceStep]
     content_hash: str
-    kinds: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, Kind] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -83,11 +83,12 @@ def _number(fact: Fact, value: Any) -> Decimal:
             raise InvalidOperation
     except InvalidOperation:
         raise FactError(f"must be a number, got {value!r}", fact.name) from None
-    if not number.is_finite():
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN, sNaN, Infinity
         raise FactError(f"must be a finite number, got {value!r}", fact.name)
     if number and number.adjusted() >= MAX_DIGITS:
         raise FactError(f"is too large: at most {MAX_DIGITS} digits before the point", fact.name)
-    if number.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+    if exponent < -MAX_DECIMALS:
         raise FactError(f"has more than {MAX_DECIMALS} decimal places", fact.name)
     kind = fact.type.kind
     if kind == Kind.INTEGER:

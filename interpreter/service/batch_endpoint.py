@@ -127,9 +127,10 @@ def batch_endpoint(
                     detail = TooLargeError(exc).message
                     results[i] = {"row": i + 1, "error": {"field": "facts", "detail": detail}}
                     continue
-                results[i] = {"row": i + 1, "outputs": outputs}
+                record: dict[str, Any] = {"row": i + 1, "outputs": outputs}
                 if log is not None:
-                    results[i]["decision_id"] = log.record(policy, on, rows[i], outputs)
+                    record["decision_id"] = log.record(policy, on, rows[i], outputs)
+                results[i] = record
             errors = sum(1 for r in results if r is not None and "error" in r)
             return {
                 "format": "batch.v1",

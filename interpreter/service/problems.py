@@ -60,7 +60,9 @@ class Problem(Exception):
 def _field_of(error: jsonschema.ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        # the subschema that failed additionalProperties is an object schema, never a bool
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        extra = [k for k in error.instance if k not in schema.get("properties", {})]
         if extra:
             path.append(str(extra[0]))
     if error.validator == "required":

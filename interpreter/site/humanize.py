@@ -19,7 +19,7 @@ from typing import Any
 from ..language.expressions import Binary, Call, If, ListLit, Literal, Name, Node, Unary
 from ..language.tables import Cell
 from ..language.values import FEN, Kind
-from ..policy.model import Policy
+from ..policy.model import Computation, Fact, Output, Policy
 
 LANGS = ("zh", "en")
 
@@ -94,7 +94,11 @@ def enum_meanings(policy: Policy) -> dict[str, str]:
     """value -> its Chinese meaning, read from enum descriptions written
     "参加的基本养老保险：enterprise 企业职工基本养老保险；public_institution ..."."""
     meanings: dict[str, str] = {}
-    items = [*policy.facts.values(), *policy.computations.values(), *policy.outputs.values()]
+    items: list[Fact | Computation | Output] = [
+        *policy.facts.values(),
+        *policy.computations.values(),
+        *policy.outputs.values(),
+    ]
     for item in items:
         if item.type.kind != Kind.ENUM or "：" not in item.description.zh:
             continue
@@ -279,9 +283,20 @@ class _Writer:
         return f"{node.func}({', '.join(args)})"
 
 
+def _literal_arg(node: Call, i: int, default: Decimal | str) -> Decimal | bool | str | None:
+    """The value of argument ``i`` of ``round``, which the type checker requires to be
+    written as a literal; ``default`` when it is left out."""
+    if len(node.args) <= i:
+        return default
+    arg = node.args[i]
+    if not isinstance(arg, Literal):
+        raise TypeError(f"{node.func}: argument {i + 1} is not written as a literal")
+    return arg.value
+
+
 def _round(w: _Writer, node: Call, args: list[str]) -> str:
-    places = node.args[1].value if len(node.args) > 1 else 2  # type: ignore[union-attr]
-    mode = node.args[2].value if len(node.args) > 2 else "half_up"  # type: ignore[union-attr]
+    places = _literal_arg(node, 1, Decimal(2))  # round's default: to the fen
+    mode = _literal_arg(node, 2, "half_up")
     lang = w.vocab.lang
     args = [w.expr(node.args[0], 4), *args[1:]]
     mode_text = _ROUNDING[lang].get(str(mode), str(mode))

@@ -254,7 +254,7 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def points(bound: Any, kind: str) -> list[tuple[str, Any]]:
+def points(bound: Any, kind: Kind) -> list[tuple[str, Any]]:
     """Just below, at and just above a bound: the day before/of/after for a date."""
     if isinstance(bound, dt.date):
         one = dt.timedelta(days=1)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jinja2
 
@@ -184,12 +184,21 @@ def md_quote(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in str(text).splitlines())
 
 
+class ApiItem(TypedDict):
+    """One public name: its signature, docstring and (for a class) its public methods."""
+
+    name: str
+    signature: str
+    doc: str
+    methods: list[str]
+
+
 @dataclass(frozen=True)
 class Reference:
     """What the reference pages document: each command's --help and the public API."""
 
     commands: list[dict[str, str]]
-    api: list[dict[str, Any]]
+    api: list[ApiItem]
 
 
 # -- pages ----------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def read_folder(ctx: LoadContext, folder: str, kind: str) -> list[Document]:
 def read_clauses(ctx: LoadContext) -> tuple[list[Document], list[Document]]:
     """clauses/*.yaml: rule clauses, and obligation files (``kind: obligations``),
     each validated against its own schema."""
-    rules, obligations = [], []
+    rules: list[Document] = []
+    obligations: list[Document] = []
     for path in sorted((ctx.directory / "clauses").glob("*.yaml")):
         try:
             doc = load_yaml(path, ctx.display(path))
