@@ -1,6 +1,6 @@
 """The package's layers: every import points downward, and no modules import each other.
 
-language < policy < runtime < columnar < batch < service, site < api < cli. Every import
+language < policy < runtime < columnar < batch < service, site < review < api < cli. Every import
 counts, a lazy one inside a function included: it is a dependency all the same.
 """
 
@@ -21,9 +21,10 @@ LAYERS = {
     "batch": 4,
     "service": 5,
     "site": 5,
-    "api": 6,
-    "cli": 7,
-    "__main__": 7,
+    "review": 6,
+    "api": 7,
+    "cli": 8,
+    "__main__": 8,
 }
 
 
