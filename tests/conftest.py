@@ -89,3 +89,29 @@ def base_facts() -> dict:
         "birth_date": "1955-06-15",
         "scheme": "enterprise",
     }
+
+
+def git_policy_repo(tmp_path: Path, policy_ids: tuple[str, ...] = (PENSION,)) -> Path:
+    """A git repository holding copies of some policies, committed once as ``base``:
+    the ground for `policy diff` tests, which commit real changes on top."""
+    root = tmp_path / "repo"
+    for policy_id in policy_ids:
+        shutil.copytree(POLICIES / policy_id, root / "policies" / policy_id)
+    for args in (
+        ("init", "-q", "-b", "main"),
+        ("config", "user.email", "test@example.invalid"),
+        ("config", "user.name", "test"),
+        ("add", "-A"),
+        ("commit", "-q", "-m", "base"),
+        ("tag", "base"),
+    ):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    return root
+
+
+def commit_edit(root: Path, policy_id: str, rel: str, old: str, new: str, message: str) -> None:
+    """Change one policy file of a ``git_policy_repo`` and commit it."""
+    edit_policy_file(root / "policies", policy_id, rel, old, new)
+    subprocess.run(
+        ["git", "-C", str(root), "commit", "-q", "-am", message], check=True, capture_output=True
+    )
