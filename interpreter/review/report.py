@@ -17,6 +17,8 @@ gives the JSON document, whose schema is ``schema/diff.v1.schema.json``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import Struct, field
 
 FORMAT = "diff.v1"
@@ -99,7 +101,7 @@ class CaseChange(Struct, frozen=True):
     source: str  # "case" (tests/*.yaml) or "matrix" (tests/matrices/*.csv)
     name: str
     on: str  # ISO date
-    facts: dict[str, object]
+    facts: dict[str, Any]
     outputs: list[OutputChange]
 
 
@@ -134,7 +136,7 @@ class Example(Struct, frozen=True):
 
     case: str
     on: str
-    facts: dict[str, object]
+    facts: dict[str, Any]
     before: list[Step]
     after: list[Step]
 
@@ -181,3 +183,30 @@ class DiffReport(Struct, frozen=True):
     @property
     def breaking(self) -> bool:
         return any(p.breaking for p in self.policies)
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of the ``diff.v1`` document (``schema/diff.v1.schema.json``): the
+    report's structs as msgspec describes them (docstrings become descriptions), plus the
+    two verdicts tools key on."""
+    import msgspec
+
+    schema: dict[str, object] = msgspec.json.schema(DiffReport)
+    defs = schema["$defs"]
+    assert isinstance(defs, dict)
+    top = defs["DiffReport"]
+    top["properties"]["behaviour_changed"] = {
+        "type": "boolean",
+        "description": "some hand-written case, matrix row or population row answers differently",
+    }
+    top["properties"]["breaking"] = {
+        "type": "boolean",
+        "description": "a contract change may break a caller's request or reading",
+    }
+    top["required"] = [*top["required"], "behaviour_changed", "breaking"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "diff.v1.schema.json",
+        "title": "policy diff report (diff.v1)",
+        **schema,
+    }
