@@ -102,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("matrix", help="the test matrix snapshot of a policy (tests/matrices/)")
     p.add_argument("policy_id")
     p.add_argument("--update", action="store_true", help="rewrite the snapshot instead of checking")
+
+    p = sub.add_parser(
+        "diff",
+        help="what a rule change means: the rules before and after, whose answers change",
+        description="Compare the policy files at git revision BASE with HEAD (default: the "
+        "working tree): rules, parameters, tables, contract, citations, quotes, notes, "
+        "errata, source text and coverage, in the document's words; then the hand-written "
+        "cases, the test matrices and a synthetic population evaluated under both.",
+    )
+    p.add_argument("base", metavar="BASE", help="a git revision (branch, tag, commit)")
+    p.add_argument("head", metavar="HEAD", nargs="?", help="a git revision (default: working tree)")
+    p.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
+    )
+    p.add_argument("--fail-on-change", action="store_true", help="exit 1 when some answer changes")
     return parser
 
 
@@ -393,9 +408,10 @@ def cmd_obligations(repo: Repository, args: argparse.Namespace) -> int:
 
 
 def cmd_docs(repo: Repository, args: argparse.Namespace) -> int:
+    from .review.history import policy_history
     from .site.render import run_docs
 
-    return run_docs(repo, args.check, args.today, reference())
+    return run_docs(repo, args.check, args.today, reference(), policy_history(repo))
 
 
 def reference() -> Reference:
@@ -455,6 +471,19 @@ def _api_items() -> list[ApiItem]:
     return items
 
 
+def cmd_diff(repo: Repository, args: argparse.Namespace) -> int:
+    from .review.diff import diff
+    from .review.render import as_json, markdown, summary_line
+
+    report = diff(repo.root.parent, args.base, args.head)
+    if args.format == "json":
+        print(json.dumps(as_json(report), ensure_ascii=False, indent=1))
+    else:
+        print(markdown(report))
+    print(summary_line(report), file=sys.stderr)
+    return EXIT_FAILED if args.fail_on_change and report.behaviour_changed else EXIT_OK
+
+
 def cmd_matrix(repo: Repository, args: argparse.Namespace) -> int:
     from .site.matrix import run_matrix
 
@@ -472,6 +501,7 @@ COMMANDS = {
     "obligations": cmd_obligations,
     "docs": cmd_docs,
     "matrix": cmd_matrix,
+    "diff": cmd_diff,
 }
 
 

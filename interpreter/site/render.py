@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -170,7 +170,15 @@ def environment() -> jinja2.Environment:
     )
     env.filters["show"] = humanize.show_value
     env.filters["yamlstr"] = lambda text: json.dumps(str(text), ensure_ascii=False)
+    env.filters["pair"] = zh_en
     return env
+
+
+def zh_en(text: Any) -> str:
+    """A zh/en pair as one line, Chinese first ("—" for none; once when both are alike)."""
+    if text is None:
+        return "—"
+    return text.zh if text.zh == text.en else f"{text.zh} · {text.en}"
 
 
 def md_cell(value: Any) -> str:
@@ -207,14 +215,21 @@ def render_site(
     today: dt.date,
     docs_dir: Path | None = None,
     reference: Reference | None = None,
+    history: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, bytes]:
     """Every generated page, path (relative to generated_docs/) -> bytes. The CLI and API
-    reference pages are rendered from ``reference``, which the surface above gives (the
-    site does not import the command line or the package root it documents)."""
+    reference pages are rendered from ``reference``, and the "what changed" pages from
+    ``history`` (policy id -> its versions' changes, newest first), which the surfaces
+    above give: the site imports neither the command line it documents nor the review
+    that compares versions."""
     env = environment()
     documents = load_documents(repo)
     pages: dict[str, str | bytes] = {}
-    common = {"status_names": STATUS, "today_status": lambda d: status(d.policy, today)}
+    common = {
+        "status_names": STATUS,
+        "today_status": lambda d: status(d.policy, today),
+        "has_changes": history is not None,
+    }
     pages["index.md"] = env.get_template("index.md.j2").render(documents=documents, **common)
     for doc in documents:
         pages[f"policies/{doc.id}.md"] = env.get_template("policy.md.j2").render(
@@ -229,6 +244,17 @@ def render_site(
                 doc=doc, m=matrix_view(doc.matrix), label=LABEL
             )
             pages[f"matrices/{doc.id}.csv"] = doc.matrix.csv_bytes()
+    if history is not None:
+        rows = []
+        for doc in documents:
+            entries = history.get(doc.id, [])
+            if doc.policy is not None:
+                pages[f"changes/{doc.id}.md"] = env.get_template("changes.md.j2").render(
+                    doc=doc, entries=entries
+                )
+                rows += [(doc, e) for e in entries]
+        rows.sort(key=lambda row: row[1].date or "9999", reverse=True)  # current first
+        pages["changes.md"] = env.get_template("changelog.md.j2").render(rows=rows)
     pages["coverage.md"] = env.get_template("coverage.md.j2").render(documents=documents)
     repo_root = repo.root.parent
     rule_language = repo_root / "docs" / "rule-language.md"
@@ -249,6 +275,7 @@ def render_site(
         documents=documents,
         has_benchmarks="benchmarks.md" in pages,
         has_rules="reference/rule-language.md" in pages,
+        has_changes="changes.md" in pages,
     )
     return {k: v if isinstance(v, bytes) else v.encode("utf-8") for k, v in sorted(pages.items())}
 
@@ -578,11 +605,17 @@ def _remove_empty_dirs(out_dir: Path) -> None:
             path.rmdir()
 
 
-def run_docs(repo: Repository, check: bool, today: str | None, reference: Reference) -> int:
+def run_docs(
+    repo: Repository,
+    check: bool,
+    today: str | None,
+    reference: Reference,
+    history: Mapping[str, Sequence[Any]],
+) -> int:
     """`policy docs [--check] [--today DATE]`: write generated_docs/, or exit 1 if stale."""
     day = _parse_day(today)
     out_dir = repo.root.parent / "generated_docs"
-    pages = render_site(repo, day, reference=reference)
+    pages = render_site(repo, day, reference=reference, history=history)
     if check:
         problems = stale_files(out_dir, pages)
         for problem in problems:
