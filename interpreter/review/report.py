@@ -85,6 +85,7 @@ class Region(Struct, frozen=True):
     after: str
     clause: str | None = None
     article: str | None = None
+    case: str | None = None  # the hand-written case whose other inputs are held
 
 
 class OutputChange(Struct, frozen=True):
