@@ -19,6 +19,9 @@ from .report import Change, DiffReport, Example, PolicyReport, Text
 
 MARKER = "<!-- policy-diff -->"  # the workflow finds and updates its own comment by it
 MAX_CASES = 20  # rows shown per policy; the rest are counted (the JSON has them all)
+MAX_EXAMPLES = 1  # worked examples shown per policy (the JSON has them all)
+SUMMARY_WITH_SIDES = 100  # characters of a change's summary when before/after follow it
+_TEXT_KINDS = ("quote", "source")  # their summary is a character diff: the sides add nothing
 
 _KIND_TITLES: dict[str, tuple[str, str]] = {
     "policy-added": ("新增政策", "Policy added"),
@@ -134,12 +137,13 @@ def _policy(policy: PolicyReport) -> list[str]:
             lines += [f"**不能通过校验 · Does not validate ({side}):**", ""]
             lines += [f"- `{_escape(p)}`" for p in problems[:10]]
             lines.append("")
+    quoted: set[str] = set()  # each article's quote is shown once
     for kind, (zh, en) in _KIND_TITLES.items():
         changes = [c for c in policy.changes if c.kind == kind]
         if changes:
             lines += [f"#### {zh} · {en}", ""]
             for change in changes:
-                lines += _change(change)
+                lines += _change(change, quoted)
             lines.append("")
     if policy.regions:
         lines += [
@@ -172,26 +176,30 @@ def _policy(policy: PolicyReport) -> list[str]:
         lines.append("")
     if policy.cases:
         lines += _cases(policy)
-    for example in policy.examples:
+    for example in policy.examples[:MAX_EXAMPLES]:
         lines += _example(example)
     lines += ["</details>", ""]
     return lines
 
 
-def _change(change: Change) -> list[str]:
+def _change(change: Change, quoted: set[str]) -> list[str]:
     where = change.label or change.article or ""
     head = f"- **{_escape(where)}** " if where else "- "
-    head += f"{_escape(change.summary.zh)} · {_escape(change.summary.en)}"
+    sides = change.kind not in _TEXT_KINDS and (change.before or change.after)
+    limit = SUMMARY_WITH_SIDES if sides else 10_000
+    summary = Text(_unlabelled(change.summary.zh, where), _unlabelled(change.summary.en, where))
+    head += f"{_escape(_short(summary.zh, limit))} · {_escape(_short(summary.en, limit))}"
     if not change.meaning:
         head += " — *含义不变 · no change in meaning*"
     if change.breaking:
         head += " — **不兼容 · breaking**"
     lines = [head]
-    if change.quote:
+    if change.quote and (change.article or change.quote) not in quoted:
+        quoted.add(change.article or change.quote)
         lines.append(f"  > {_escape(_short(change.quote, 160))}")
-    if change.before is not None:
+    if sides and change.before is not None:
         lines.append(f"  - 之前 · before: {_pair(change.before)}")
-    if change.after is not None:
+    if sides and change.after is not None:
         lines.append(f"  - 之后 · after: {_pair(change.after)}")
     if change.location:
         lines.append(f"  - <sub>{_escape(change.location)}</sub>")
@@ -227,13 +235,21 @@ def _example(example: Example) -> list[str]:
         "| | 条款 · clause | 条文 · article | 值 · value |",
         "|---|---|---|---|",
     ]
+    values = {s.name: s.value for s in example.before}
+    moved = {s.name for s in example.after if values.get(s.name) != s.value}
+    moved |= {s.name for s in example.before if s.name not in {a.name for a in example.after}}
     for side, steps in (("之前 · before", example.before), ("之后 · after", example.after)):
-        for step in steps:
+        for step in (s for s in steps if s.name in moved):  # the values that change
             lines.append(
                 f"| {side} | `{step.clause}` | {_escape(step.label or step.article)} "
                 f"| `{step.name}` = {_escape(step.value)} |"
             )
     return [*lines, "", "</details>", ""]
+
+
+def _unlabelled(text: str, label: str) -> str:
+    """The summary without the article label the bullet already shows in bold."""
+    return text[len(label) :].lstrip() if label and text.startswith(label) else text
 
 
 def _pair(text: Text) -> str:
