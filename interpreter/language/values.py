@@ -181,6 +181,16 @@ def number_json(value: Decimal) -> int | str:
     return int(value) if value == value.to_integral_value() else format(value, "f")
 
 
+def as_written(value: Any) -> Any:
+    """A fact's value as a YAML or JSON author writes it: a date as ISO text, a number as
+    its exact decimal text (``Decimal('3000.00')`` -> ``"3000.00"``), anything else as is."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
 def to_json(value: Any, kind: str | None = None) -> Any:
     """``value`` (of ``kind`` when known: money needs it) as stable JSON."""
     if isinstance(value, Decimal):

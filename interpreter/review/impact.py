@@ -20,13 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from ..language.errors import PolicyError
-from ..language.values import to_json
+from ..language.values import as_written, to_json
 from ..policy.model import Case
 from ..runtime.engine import Result, TraceStep, evaluate_policy
 from ..runtime.program import Program
@@ -37,15 +36,6 @@ from .report import CaseChange, Example, OutputChange, PolicyReport, Step
 from .thresholds import changed_definitions
 
 MAX_EXAMPLES = 3  # worked examples per policy
-
-
-def _raw(value: Any) -> Any:
-    """A fact value as a YAML/JSON author writes it."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
 
 
 def _text(value: Any) -> str:
@@ -109,7 +99,7 @@ def _cases(old: Program, new: Program) -> list[tuple[Case, dt.date, dict[str, An
     for program in (new, old):
         for case in program.policy.cases:
             on = case.on or program.policy.in_force.start
-            facts = {k: _raw(v) for k, v in case.facts.items()}
+            facts = {k: as_written(v) for k, v in case.facts.items()}
             out.setdefault((case.name, _key(on, facts)), (case, on, facts))
     return list(out.values())
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..language.conventions import Bound, Convention
 from ..language.errors import PolicyError
-from ..language.values import FEN, Kind
+from ..language.values import FEN, Kind, as_written
 from ..policy.model import WORDS_AFTER_NUMBER, Policy
 from ..runtime.engine import evaluate_policy
 from ..runtime.program import Program
@@ -90,14 +90,6 @@ def pieces(bounds: Sequence[Any], kind: str) -> list[Piece]:
             out.append(Piece(t, False, nxt, False, at))
     out.append(Piece(ts[-1], False, None, False, ts[-1] + step))
     return out
-
-
-def _raw(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
 
 
 def shown(program: Program, name: str, value: Any) -> str:
@@ -298,7 +290,7 @@ def _slice(
         rows = []
         for piece, value in axis:
             try:
-                facts = {**base.facts, invert.fact: _raw(invert.setter(value))}
+                facts = {**base.facts, invert.fact: as_written(invert.setter(value))}
             except (ValueError, OverflowError):
                 continue
             before = answers(old, facts, base.on, names)

@@ -26,7 +26,7 @@ from ..language.conventions import CIVIL_CODE_1259, NEUTRAL
 from ..language.errors import PolicyError
 from ..language.expressions import COMPARISONS, Binary, Call, Literal, Name, Node, children
 from ..language.tables import Cell
-from ..language.values import FEN, Kind, iso_date, to_json
+from ..language.values import FEN, Kind, as_written, iso_date, to_json
 from ..policy.model import Case, Computation, Policy
 from ..runtime.engine import evaluate_policy
 from ..runtime.facts import parse_value
@@ -276,18 +276,9 @@ def build_matrix(program: Program) -> Matrix:
     return Matrix(policy.id, outputs, rows, found)
 
 
-def _raw(value: Any) -> Any:
-    """A fact value as a YAML/JSON author writes it."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
-
-
 def _hand_row(program: Program, case: Case, outputs: list[str]) -> MatrixRow:
     on = case.on or program.policy.in_force.start
-    facts = {k: _raw(v) for k, v in case.facts.items()}
+    facts = {k: as_written(v) for k, v in case.facts.items()}
     row = MatrixRow("hand-written", case.clause or "", case.name, on, facts)
     row.expect = dict(case.expect) or {"error": case.expect_error}
     row.outputs = run(program, facts, on, outputs)
@@ -375,7 +366,7 @@ def _probe(
 ) -> list[MatrixRow]:
     policy = program.policy
     on = base.on or policy.in_force.start
-    facts = {k: _raw(v) for k, v in base.facts.items()}
+    facts = {k: as_written(v) for k, v in base.facts.items()}
     if item.values:
         probes = [(show_value(v), v) for v in item.values]
     else:
@@ -385,7 +376,7 @@ def _probe(
         probes = points(bound, policy.kinds[item.quantity])
     rows = []
     for point, value in probes:
-        case_facts = {**facts, invert.fact: _raw(invert.setter(value))}
+        case_facts = {**facts, invert.fact: as_written(invert.setter(value))}
         shown = _show(value, policy.kinds.get(item.quantity))
         row = MatrixRow(
             "boundary",
@@ -416,7 +407,7 @@ def _in_force_rows(program: Program, outputs: list[str]) -> list[MatrixRow]:
     if not usable:
         return []
     base = usable[0]
-    facts = {k: _raw(v) for k, v in base.facts.items()}
+    facts = {k: as_written(v) for k, v in base.facts.items()}
     rows = []
     ends = [("from", policy.in_force.start)]
     if policy.in_force.until is not None:
