@@ -1,4 +1,4 @@
-"""The `policy` command: validate, eval, test, list, coverage, obligations, docs.
+"""The `policy` command: validate, eval, test, list, coverage, obligations, docs, fmt.
 
 Exit codes: 0 ok; 1 failing tests or unaccounted coverage; 2 bad input (a one-line
 message on stderr naming the file:line:column or the fact at fault, never a traceback);
@@ -98,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="render generated_docs/ from the policy files")
     p.add_argument("--check", action="store_true", help="exit 1 if the committed docs are stale")
     p.add_argument("--today", help="the day statuses are computed for, YYYY-MM-DD (default: today)")
+
+    p = sub.add_parser(
+        "fmt",
+        help="rewrite policy YAML in the one canonical style",
+        description="Rewrite policy YAML files in the one canonical style (comments, anchors "
+        "and key order kept; numbers, dates and quotes as written; no line folded), so that "
+        "changing one value changes one line. Atomic; a formatted file is left as it is.",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list the files that would change and exit 1 if any",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="YAML files, folders (searched for *.yaml) or policy ids (default: all policies)",
+    )
 
     p = sub.add_parser("matrix", help="the test matrix snapshot of a policy (tests/matrices/)")
     p.add_argument("policy_id")
@@ -484,6 +503,72 @@ def cmd_diff(repo: Repository, args: argparse.Namespace) -> int:
     return EXIT_FAILED if args.fail_on_change and report.behaviour_changed else EXIT_OK
 
 
+def _yaml_files(repo: Repository, given: list[Path]) -> list[Path]:
+    """The YAML files named: a file, every *.yaml/*.yml under a folder, or a policy id."""
+    files: list[Path] = []
+    for path in given or [repo.root]:
+        if not path.exists() and not path.is_absolute() and (repo.root / path).is_dir():
+            path = repo.root / path  # a policy id
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            hint = did_you_mean(str(path), repo.ids())
+            raise PolicyError(f"{path}: no such file, folder or policy id{hint}")
+    return list(dict.fromkeys(files))
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def cmd_fmt(repo: Repository, args: argparse.Namespace) -> int:
+    from .policy.canonical import format_yaml
+    from .policy.files import write_atomic
+
+    changed = errors = 0
+    files = _yaml_files(repo, args.paths)
+    for path in files:
+        name = _shown(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+            formatted = format_yaml(text, name)
+        except OSError as exc:
+            print(f"policy: error: {name}: cannot read: {exc.strerror}", file=sys.stderr)
+            errors += 1
+            continue
+        except UnicodeDecodeError:
+            print(f"policy: error: {name}: not UTF-8 text", file=sys.stderr)
+            errors += 1
+            continue
+        except PolicyError as exc:
+            print(f"policy: error: {exc}", file=sys.stderr)
+            errors += 1
+            continue
+        if formatted == text:
+            continue
+        changed += 1
+        if not args.check:
+            write_atomic(path, formatted.encode("utf-8"))
+        print(name)
+    verb = "would be reformatted" if args.check else "reformatted"
+    print(
+        f"{changed} file(s) {verb}, {len(files) - changed - errors} unchanged"
+        + (f", {errors} not readable as YAML" if errors else ""),
+        file=sys.stderr,
+    )
+    if errors:
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED if changed and args.check else EXIT_OK
+
+
 def cmd_matrix(repo: Repository, args: argparse.Namespace) -> int:
     from .site.matrix import run_matrix
 
@@ -502,6 +587,7 @@ COMMANDS = {
     "docs": cmd_docs,
     "matrix": cmd_matrix,
     "diff": cmd_diff,
+    "fmt": cmd_fmt,
 }
 
 
