@@ -47,6 +47,7 @@ def test_the_committed_pages_are_the_same_before_and_after_their_commit(tmp_path
     assert before == after
     page = after[f"changes/{PENSION}.md"].decode()
     assert "现行版本 · Current version" in page and NEW_NOTE in page
+    assert "<del>" in page and "<ins>" in page  # the note's character diff, marked
     assert "changes.md" in after and f"changes/{PENSION}.md" in after["_nav.yml"].decode()
 
 

@@ -171,7 +171,17 @@ def environment() -> jinja2.Environment:
     env.filters["show"] = humanize.show_value
     env.filters["yamlstr"] = lambda text: json.dumps(str(text), ensure_ascii=False)
     env.filters["pair"] = zh_en
+    env.filters["marks"] = diff_marks
     return env
+
+
+_DELETED = re.compile(r"\[-(.*?)-\]")
+_INSERTED = re.compile(r"\{\+(.*?)\+\}")
+
+
+def diff_marks(text: str) -> str:
+    """A character diff's ``[-old-]{+new+}`` marks as struck-out and inserted text."""
+    return _INSERTED.sub(r"<ins>\1</ins>", _DELETED.sub(r"<del>\1</del>", text))
 
 
 def zh_en(text: Any) -> str:
