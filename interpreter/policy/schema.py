@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a file really needs valida
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+_VALIDATION = "ecma-pattern"  # how files are validated: a change forgets what was found valid
 KINDS = ("policy", "clause", "obligations", "tests", "errata", "source")
 _UNEXPECTED = re.compile(r"\('(.+?)' (?:was|were) unexpected\)")
 
@@ -54,11 +55,46 @@ def _validator(kind: str, schema_dir: Path) -> Draft202012Validator:
 
     name = f"{kind}.schema.json"
     contents = json.loads((schema_dir / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(
+    return _ecma_validator()(
         {**contents, "$id": name},
         registry=_registry(schema_dir),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
+
+
+@cache
+def _ecma_validator() -> type[Draft202012Validator]:
+    """Draft 2020-12 with ``pattern`` read as ECMA-262 reads it, as editors do: there
+    ``$`` (without the multiline flag) is the end of the text, where Python's ``$`` also
+    matches before a final newline, so ``"total\\n"`` would pass ``^[a-z][a-z0-9_]*$``."""
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not _ecma(patrn).search(instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
+
+
+@cache
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """The pattern with every ``$`` outside a character class made ``\\Z``."""
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
 
 
 def validate(doc: Document, kind: str) -> list[PolicyFileError]:
@@ -98,7 +134,8 @@ def _marker(doc: Document, kind: str) -> Path | None:
     folder = _cache_dir()
     if folder is None or not doc.digest:
         return None
-    key = hashlib.sha256(f"{kind}\0{_schemas_digest()}\0{doc.digest}".encode()).hexdigest()
+    text = f"{kind}\0{_schemas_digest()}\0{doc.digest}\0{_VALIDATION}"
+    key = hashlib.sha256(text.encode()).hexdigest()
     return folder / "valid" / key
 
 

@@ -8,7 +8,7 @@ write it. The closures stay for the traced path, which must note every step.
 
 Only three kinds of text reach the generated source, so nothing from a policy file or a
 case is ever executed: names of facts, parameters and computed values (re-checked here
-against the schema's ``^[a-z][a-z0-9_]*$`` and prefixed ``v_``, so a name can be neither
+against the schema's ``^[a-z][a-z0-9_]*$``, whole text, and prefixed ``v_``, so a name can be neither
 a keyword nor a helper); operators from a fixed table; and generated constant names.
 Every value, whether a number, a text, a set or a function, is bound in the function's
 namespace, never written into the source.
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 Plan = Callable[[dict[str, Any], dict[str, Any]], "dict[str, Any] | None"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")  # fullmatch: "$" would match before a final newline
 _OPERATORS = {op: op for op in ("+", "-", "*", *core.ORDERINGS)}
 
 
@@ -188,7 +188,7 @@ class _Emitter:
 
 
 def variable(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise NotGenerated(f"{name!r} is not a plain name")
     return f"v_{name}"
 
@@ -223,7 +223,18 @@ def _always_needed(definitions: Mapping[str, core.Definition], wanted: tuple[str
 def generate(
     policy: Policy, definitions: Mapping[str, core.Definition], wanted: tuple[str, ...]
 ) -> GeneratedPlan:
-    """The function ``run(facts, parameters) -> outputs | None`` for these outputs."""
+    """The function ``run(facts, parameters) -> outputs | None`` for these outputs;
+    NotGenerated where Python cannot compile it: one expression per definition nests a
+    long table or else-if chain deeper than Python's parser allows (200 parentheses)."""
+    try:
+        return _generate(policy, definitions, wanted)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise NotGenerated(f"Python cannot compile the plan: {type(exc).__name__}") from None
+
+
+def _generate(
+    policy: Policy, definitions: Mapping[str, core.Definition], wanted: tuple[str, ...]
+) -> GeneratedPlan:
     order = policy.dependency_order(wanted)
     unknown = [
         n
