@@ -11,6 +11,19 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+SHOWN = 80
+"""At most this many characters of what a caller wrote are echoed in a message."""
+
+
+def shown(value: object, *, quote: bool = True) -> str:
+    """``repr(value)`` (or ``str`` with ``quote=False``) for an error message, cut to
+    SHOWN characters with an ellipsis: a message never echoes unbounded input."""
+    try:
+        text = repr(value) if quote else str(value)
+    except ValueError:  # an int too long to print (sys.int_info.str_digits_check_threshold)
+        return "a number of thousands of digits"
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Location:
@@ -48,7 +61,7 @@ class FactError(PolicyError):
     """The facts given for an evaluation are invalid (unknown name, wrong type, missing)."""
 
     def __init__(self, message: str, fact: str | None = None) -> None:
-        super().__init__(f"fact {fact!r}: {message}" if fact else message)
+        super().__init__(f"fact {shown(fact)}: {message}" if fact else message)
         self.fact = fact
 
 
@@ -93,5 +106,7 @@ class ValidationErrors(PolicyError):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
+    if len(name) > SHOWN:  # nothing that long is close to a name
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -125,10 +125,42 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
+MAX_NESTING = 32
+"""Parentheses, brackets and calls nested in one another: each costs the parser about
+ten Python frames, so an expression nested much deeper cannot be read."""
+
+MAX_DEPTH = 300
+"""Levels of one expression's tree (else-if chains, operators, signs): every engine walks
+the tree recursively, one or two Python frames per level."""
+
+MAX_DIGITS = 15
+MAX_DECIMALS = 12
+"""A number literal is exact within the limits of a fact: at most 15 digits before the
+point and 12 after (Decimal's 28-digit context, the columnar engine's int64)."""
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = tokenize(source)
         self.i = 0
+        self.nesting = 0  # parentheses, brackets and calls open
+        self.depth = 0  # else-ifs, signs and brackets open
+
+    def enter(self, token: Token, bracket: bool = False) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"nested more than {MAX_DEPTH} deep", token.pos)
+        if bracket:
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise ExpressionError(
+                    f"more than {MAX_NESTING} parentheses or brackets nested", token.pos
+                )
+
+    def leave(self, bracket: bool = False) -> None:
+        self.depth -= 1
+        if bracket:
+            self.nesting -= 1
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -163,11 +195,14 @@ class _Parser:
     def expression(self) -> Node:
         start = self.accept("if")
         if start:
+            self.enter(start)
             cond = self.expression()
             self.expect("then")
             then = self.expression()
             self.expect("else")
-            return If(cond, then, self.expression(), start.pos)
+            node = If(cond, then, self.expression(), start.pos)
+            self.leave()
+            return node
         return self.disjunction()
 
     def disjunction(self) -> Node:
@@ -185,7 +220,10 @@ class _Parser:
     def negation(self) -> Node:
         token = self.accept("not")
         if token:
-            return Unary("not", self.negation(), token.pos)
+            self.enter(token)
+            node = Unary("not", self.negation(), token.pos)
+            self.leave()
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -224,13 +262,16 @@ class _Parser:
     def unary(self) -> Node:
         token = self.accept("-")
         if token:
-            return Unary("-", self.unary(), token.pos)
+            self.enter(token)
+            node = Unary("-", self.unary(), token.pos)
+            self.leave()
+            return node
         return self.primary()
 
     def primary(self) -> Node:
         token = self.take()
         if token.kind == "number":
-            return Literal(number_literal(token.text), token.text, token.pos)
+            return Literal(_bounded(token), token.text, token.pos)
         if token.kind == "string":
             return Literal(token.text[1:-1], token.text, token.pos)
         if token.kind == "keyword" and token.text in ("true", "false", "null"):
@@ -238,28 +279,49 @@ class _Parser:
             return Literal(value, token.text, token.pos)
         if token.kind == "name":
             if self.accept("("):
+                self.enter(token, bracket=True)
                 args: list[Node] = []
                 if not self.accept(")"):
                     args.append(self.expression())
                     while self.accept(","):
                         args.append(self.expression())
                     self.expect(")")
+                self.leave(bracket=True)
                 return Call(token.text, tuple(args), token.pos)
             return Name(token.text, token.pos)
         if token.text == "(" and token.kind == "op":
+            self.enter(token, bracket=True)
             node = self.expression()
             self.expect(")")
+            self.leave(bracket=True)
             return node
         if token.text == "[" and token.kind == "op":
+            self.enter(token, bracket=True)
             items: list[Node] = []
             if not self.accept("]"):
                 items.append(self.expression())
                 while self.accept(","):
                     items.append(self.expression())
                 self.expect("]")
+            self.leave(bracket=True)
             return ListLit(tuple(items), token.pos)
         shown = repr(token.text) if token.text else "end of expression"
         raise ExpressionError(f"expected a value, found {shown}", token.pos)
+
+
+def _bounded(token: Token) -> Decimal:
+    """A number literal within the exact range, else ExpressionError at it."""
+    value = number_literal(token.text)
+    digits = token.text.rstrip("%").replace(".", " ").split()
+    whole = digits[0].lstrip("0") if digits else ""
+    places = len(digits[1]) if len(digits) > 1 else 0
+    if len(whole) > MAX_DIGITS:
+        raise ExpressionError(
+            f"number too large: at most {MAX_DIGITS} digits before the point", token.pos
+        )
+    if places > MAX_DECIMALS:
+        raise ExpressionError(f"number with more than {MAX_DECIMALS} decimal places", token.pos)
+    return value
 
 
 def number_literal(text: str) -> Decimal:
@@ -273,7 +335,20 @@ def parse(source: str) -> Node:
     """Parse one expression; raise ExpressionError with the character offset."""
     if not source.strip():
         raise ExpressionError("empty expression", 0)
-    return _Parser(source).parse()
+    node = _Parser(source).parse()
+    _check_depth(node)
+    return node
+
+
+def _check_depth(root: Node) -> None:
+    """ExpressionError where the tree is deeper than MAX_DEPTH (a long chain of
+    operators nests without recursing in the parser); walked without recursion."""
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"nested more than {MAX_DEPTH} deep", getattr(node, "pos", 0))
+        pending += [(child, depth + 1) for child in children(node)]
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -312,17 +312,20 @@ class Policy(Struct, frozen=True, dict=True):
         """The computations ``wanted`` depends on, dependencies first."""
         found: list[str] = []
         seen: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in seen or name not in self.computations:
-                return
-            seen.add(name)
-            for dep in self.computations[name].deps:
-                visit(dep)
-            found.append(name)
-
-        for name in wanted:
-            visit(name)
+        for root in wanted:  # depth first, with an explicit stack: chains may be long
+            if root in seen or root not in self.computations:
+                continue
+            seen.add(root)
+            trail, stack = [root], [iter(self.computations[root].deps)]
+            while stack:
+                dep = next(stack[-1], None)
+                if dep is None:
+                    stack.pop()
+                    found.append(trail.pop())
+                elif dep not in seen and dep in self.computations:
+                    seen.add(dep)
+                    trail.append(dep)
+                    stack.append(iter(self.computations[dep].deps))
         return tuple(found)
 
     @cached_property

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from ..language.errors import FactError, did_you_mean
+from ..language.errors import FactError, did_you_mean, shown
 from ..language.values import FEN, NUMERIC, Kind, read_date
 from ..policy.model import Fact, Policy
 
@@ -58,22 +58,22 @@ def parse_value(fact: Fact, value: Any) -> Any:
         return number
     if kind == Kind.BOOLEAN:
         if not isinstance(value, bool):
-            raise FactError(f"must be true or false, got {value!r}", fact.name)
+            raise FactError(f"must be true or false, got {shown(value)}", fact.name)
         return value
     if kind == Kind.DATE:
         return _date(fact, value)
     if not isinstance(value, str):
-        raise FactError(f"must be text, got {value!r}", fact.name)
+        raise FactError(f"must be text, got {shown(value)}", fact.name)
     if kind == Kind.ENUM and fact.type.values and value not in fact.type.values:
         allowed = ", ".join(sorted(fact.type.values))
         hint = did_you_mean(value, fact.type.values)
-        raise FactError(f"{value!r} is not one of {allowed}{hint}", fact.name)
+        raise FactError(f"{shown(value)} is not one of {allowed}{hint}", fact.name)
     return value
 
 
 def _number(fact: Fact, value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise FactError(f"must be a number, got {value!r}", fact.name)
+        raise FactError(f"must be a number, got {shown(value)}", fact.name)
     try:
         if isinstance(value, float):
             number = Decimal(repr(value))  # the shortest text that reads back as this float
@@ -82,10 +82,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
         else:
             raise InvalidOperation
     except InvalidOperation:
-        raise FactError(f"must be a number, got {value!r}", fact.name) from None
+        raise FactError(f"must be a number, got {shown(value)}", fact.name) from None
     exponent = number.as_tuple().exponent
     if not isinstance(exponent, int):  # "n", "N" or "F": NaN, sNaN, Infinity
-        raise FactError(f"must be a finite number, got {value!r}", fact.name)
+        raise FactError(f"must be a finite number, got {shown(value)}", fact.name)
     if number and number.adjusted() >= MAX_DIGITS:
         raise FactError(f"is too large: at most {MAX_DIGITS} digits before the point", fact.name)
     if exponent < -MAX_DECIMALS:
@@ -93,10 +93,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
     kind = fact.type.kind
     if kind == Kind.INTEGER:
         if number != number.to_integral_value():
-            raise FactError(f"must be a whole number, got {value!r}", fact.name)
+            raise FactError(f"must be a whole number, got {shown(value)}", fact.name)
         number = number.quantize(_ONE)  # 2020.00 and 1E+2 are the integers 2020 and 100
     if kind == Kind.MONEY and number != number.quantize(FEN):
-        raise FactError(f"money has at most two decimals (fen), got {value!r}", fact.name)
+        raise FactError(f"money has at most two decimals (fen), got {shown(value)}", fact.name)
     return number
 
 
@@ -111,7 +111,7 @@ def _check_bounds(fact: Fact, number: Decimal) -> None:
 
 def _date(fact: Fact, value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise FactError(f"must be a date, not a date-time: {value!r}", fact.name)
+        raise FactError(f"must be a date, not a date-time: {shown(value)}", fact.name)
     if isinstance(value, dt.date):
         return value
     day = read_date(value) if isinstance(value, str) else None
@@ -119,7 +119,7 @@ def _date(fact: Fact, value: Any) -> dt.date:
 
 
 def _bad_date(fact: Fact, value: Any) -> dt.date:
-    raise FactError(f"must be a date YYYY-MM-DD, got {value!r}", fact.name)
+    raise FactError(f"must be a date YYYY-MM-DD, got {shown(value)}", fact.name)
 
 
 # ------------------------------------------------------------------ quick paths
@@ -194,4 +194,4 @@ def parse_on(value: Any) -> dt.date:
     day = read_date(value) if isinstance(value, str) else None
     if day is not None:
         return day
-    raise FactError(f"the evaluation date must be YYYY-MM-DD, got {value!r}", "on")
+    raise FactError(f"the evaluation date must be YYYY-MM-DD, got {shown(value)}", "on")

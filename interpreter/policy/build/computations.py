@@ -9,7 +9,7 @@ from pathlib import Path
 from msgspec.structs import replace
 
 from ...language.errors import PolicyFileError
-from ...language.expressions import names
+from ...language.expressions import children, names
 from ...language.values import Type, assignable, declared
 from ..loader import Document
 from ..model import Citation, Clause, Computation, Fact, Parameter
@@ -116,22 +116,67 @@ def _computation(
     return decision_table(ctx, doc, comp, spec["table"], (*base, "table"))
 
 
+MAX_STACK = 600
+"""How deep a computation's evaluation may go: the lazy engine works out what a value
+reads when it reads it, so each level of a dependency chain costs a few Python frames
+and each level of an expression tree one more. A chain deeper than this (a thousand
+computations each reading the one before) is refused where it is defined."""
+
+
 def check_cycles(ctx: LoadContext, computations: dict[str, Computation]) -> None:
+    """No circular definitions, and no dependency chain deeper than MAX_STACK; walked
+    with an explicit stack (a chain of thousands is read without recursion)."""
     state: dict[str, int] = {}
+    cost: dict[str, int] = {}
+    too_deep = False
+    for root in computations:
+        if root in state:
+            continue
+        state[root] = 1
+        trail = [root]
+        stack = [iter(computations[root].deps)]
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                stack.pop()
+                name = trail.pop()
+                state[name] = 2
+                cost[name] = (
+                    _depth(computations[name])
+                    + 2
+                    + max((cost.get(d, 0) for d in computations[name].deps), default=0)
+                )
+                if cost[name] > MAX_STACK and not too_deep:
+                    too_deep = True
+                    ctx.errors.append(
+                        PolicyFileError(
+                            "depends on a chain of definitions too deep to evaluate "
+                            f"(more than {MAX_STACK} levels: each definition counts 2 "
+                            "and its expression's depth)",
+                            computations[name].location,
+                        )
+                    )
+                continue
+            if dep not in computations or state.get(dep) == 2:
+                continue
+            if state.get(dep) == 1:
+                cycle = " -> ".join([*trail[trail.index(dep) :], dep])
+                ctx.errors.append(
+                    PolicyFileError(f"circular definition: {cycle}", computations[dep].location)
+                )
+                continue
+            state[dep] = 1
+            trail.append(dep)
+            stack.append(iter(computations[dep].deps))
 
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2 or name not in computations:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*trail[trail.index(name) :], name])
-            ctx.errors.append(
-                PolicyFileError(f"circular definition: {cycle}", computations[name].location)
-            )
-            return
-        state[name] = 1
-        for dep in computations[name].deps:
-            visit(dep, [*trail, name])
-        state[name] = 2
 
-    for name in computations:
-        visit(name, [])
+def _depth(comp: Computation) -> int:
+    """Levels of the computation's expression tree (a table counts a few)."""
+    if comp.expr is None:
+        return 4
+    deepest, pending = 0, [(comp.expr, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending += [(child, depth + 1) for child in children(node)]
+    return deepest
