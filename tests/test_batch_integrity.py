@@ -1,6 +1,7 @@
 """A batch accounts for every row of its input: rows out + rows rejected = rows in, every
 row numbered as in the input, every rejection naming its row and line; a byte that is not
-UTF-8 rejects its own row and nothing else."""
+UTF-8 rejects its own row and nothing else. The outputs and the errors file are one atomic
+result: both written, or neither."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,8 @@ from hypothesis import strategies as st
 from interpreter import Repository, cli
 from interpreter.batch import run as batch
 from interpreter.batch.columns import _Codec
+from interpreter.batch.writers import _Writer
+from interpreter.policy import files
 
 from .conftest import PENSION, POLICIES, REPO, WORKED_EXAMPLE
 
@@ -352,3 +356,167 @@ def test_random_damage_every_row_accounted(case: tuple[str, bytes]) -> None:
         out = folder / "out.csv"
         code, stderr = _eval(source, out)
         _assert_every_row_accounted(source, out, folder / "out.csv.errors.jsonl", code, stderr)
+
+
+# ------------------------------------------------- the outputs and errors: one result
+
+
+def test_errors_file_equal_to_out_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    out = tmp_path / "out.csv"
+    code, stderr = _eval(source, out, "--errors", str(out))
+    assert code == 2 and len(stderr.splitlines()) == 1, stderr
+    assert "errors file" in stderr and "out.csv" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
+    code, stderr = _eval(source, out, "--errors", str(tmp_path / "." / "out.csv"))
+    assert code == 2, stderr
+
+
+@pytest.mark.parametrize("which", ["--out", "--errors"])
+def test_output_equal_to_input_is_refused(tmp_path: Path, which: str) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    out = tmp_path / "out.csv"
+    args = (
+        [str(source), "--errors", str(tmp_path / "e.jsonl")]
+        if which == "--out"
+        else [str(out), "--errors", str(source)]
+    )
+    code, stderr = _cli(
+        "eval", PENSION, "--batch", str(source), "--out", *args, "--on", "2021-01-01"
+    )
+    assert code == 2 and "would overwrite the input" in stderr, stderr
+    assert source.read_bytes() == _pension_csv(5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
+
+
+@pytest.mark.parametrize("which", ["out", "errors"])
+def test_an_output_that_is_a_folder_writes_nothing(tmp_path: Path, which: str) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    folder = tmp_path / "taken.csv"
+    folder.mkdir()
+    out, errors = (folder, tmp_path / "e.jsonl") if which == "out" else (tmp_path / "o.csv", folder)
+    code, stderr = _eval(source, out, "--errors", str(errors))
+    assert code == 2 and len(stderr.splitlines()) == 1, stderr
+    assert "taken.csv" in stderr and "folder" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "taken.csv"]
+    assert not list(folder.iterdir())
+
+
+def test_both_files_or_neither(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The second rename fails: the first target is put back as it was."""
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    out, errors = tmp_path / "out.csv", tmp_path / "rejected.jsonl"
+    out.write_text("old out\n")
+    errors.write_text("old errors\n")
+    real = os.replace
+    renamed: list[str] = []
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst) == errors:  # the outputs are in place by now
+            raise OSError(28, "No space left on device", str(dst))
+        renamed.append(str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    code, stderr = _eval(source, out, "--errors", str(errors))
+    assert code == 2 and "No space left on device" in stderr, stderr
+    assert renamed == [str(out), str(out)]  # the outputs renamed, then put back
+    assert out.read_text() == "old out\n" and errors.read_text() == "old errors\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "out.csv", "rejected.jsonl"]
+
+
+def test_temporaries_synced_before_the_rename(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(
+            f"fsync {os.readlink(f'/proc/self/fd/{fd}') if os.path.exists('/proc/self/fd') else fd}"
+        )
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append(f"replace {src}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    for suffix in (".csv", ".jsonl", ".parquet"):
+        if suffix == ".parquet":
+            pytest.importorskip("pyarrow")
+        source = tmp_path / "cases.csv"
+        source.write_bytes(_pension_csv(5))
+        events.clear()
+        code, stderr = _eval(source, tmp_path / f"out{suffix}")
+        assert code == 0, stderr
+        replaced = [e.split(" ", 1)[1] for e in events if e.startswith("replace ")]
+        assert len(replaced) == 2
+        for tmp in replaced:
+            synced = events.index(f"fsync {tmp}") if os.path.exists("/proc/self/fd") else 0
+            assert synced < events.index(f"replace {tmp}"), events
+
+
+def test_a_killed_runs_temporaries_are_cleaned_by_the_next(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    out = tmp_path / "out.csv"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [files.temporary_name(t, dead.pid) for t in (out, Path(f"{out}.errors.jsonl"))]
+    alive = files.temporary_name(out, os.getppid())  # another run still writing
+    for name in [*stale, alive]:
+        (tmp_path / name).write_text("half")
+    other = tmp_path / files.temporary_name(tmp_path / "other.csv", dead.pid)
+    other.write_text("not ours")
+    code, stderr = _eval(source, out)
+    assert code == 0, stderr
+    assert sorted(p.name for p in _leftovers(tmp_path)) == sorted([alive, other.name])
+
+
+def test_ctrl_c_one_line_exit_130_no_temporaries(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(5))
+    out = tmp_path / "out.csv"
+
+    def interrupt(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Writer, "write_columns", interrupt)
+    code, stderr = _eval(source, out)
+    assert code == 130 and stderr == "policy: interrupted\n", stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
+
+
+def test_ctrl_c_through_the_command(tmp_path: Path) -> None:
+    """A real SIGINT while a large batch is being written."""
+    import signal
+    import time
+
+    source = tmp_path / "cases.csv"
+    source.write_bytes(_pension_csv(400_000))
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen(
+        _command(source, out),
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 60
+    while not _leftovers(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    if proc.poll() is not None:
+        pytest.skip("the batch finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "policy: interrupted" and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
