@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok; 1 failing tests or unaccounted coverage; 2 bad input (a one-line
 message on stderr naming the file:line:column or the fact at fault, never a traceback);
-3 an internal error (a bug: please report it).
+3 an internal error (a bug: please report it); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .site.render import ApiItem, Reference
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (files are cleaned up)
+        print("policy: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     repo = Repository(args.root)
     try:

@@ -28,14 +28,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..language.errors import FactError, PolicyError, TooLargeError
 from ..language.values import Kind, to_json
-from ..policy.files import atomic_path
+from ..policy.files import atomic_paths
 from ..policy.model import Policy
 from ..runtime.facts import parse_facts
 from ..runtime.program import Program
@@ -118,39 +119,87 @@ def evaluate_file(
     file_format(source)
     policy.check_in_force(on)
     errors_path = errors_path or out.with_name(out.name + ".errors.jsonl")
-    if out.resolve() == source.resolve() or errors_path.resolve() == source.resolve():
-        raise BatchFileError(f"{out}: the output would overwrite the input")
+    _check_targets(source, out, errors_path)
     outputs = list(policy.outputs)
     kinds = {name: policy.outputs[name].type.kind for name in outputs}
     summary = BatchSummary()
     bar = _progress(source, progress)
-    with atomic_path(out) as tmp_out, atomic_path(errors_path) as tmp_err:
-        writer = _Writer(tmp_out, out_fmt, ["row", *outputs], kinds)
-        with tmp_err.open("w", encoding="utf-8") as err_handle:
-            pending: list[RowError] = []
-
-            def reject(error: RowError) -> None:
-                summary.errors.append(error)
-                pending.append(error)
-
-            def flush_errors() -> None:  # in row order, whichever stage found them
-                for error in sorted(pending, key=lambda e: e.row):
-                    err_handle.write(json.dumps(error.as_dict(), ensure_ascii=False) + "\n")
-                pending.clear()
-
-            plan = _columnar_plan(program) if columnar else None
-            batch = _Run(program, policy, on, outputs, kinds, writer, reject, summary)
-            if plan is not None and _Codec.supports(policy):
-                run = _by_column(batch, plan, source)
-            else:
-                run = _by_row(batch, source, columnar)
-            for _ in run:  # after each chunk
-                flush_errors()
-                bar(summary.rows)
-            flush_errors()
-            bar(summary.rows, done=True)
-        writer.close(tmp_out)
+    try:
+        with atomic_paths(out, errors_path) as (tmp_out, tmp_err):
+            writer = _Writer(tmp_out, out_fmt, ["row", *outputs], kinds)
+            try:
+                with tmp_err.open("w", encoding="utf-8") as err_handle:
+                    _write_batch(program, source, on, columnar, writer, err_handle, summary, bar)
+            except BaseException:
+                writer.discard()
+                raise
+            writer.close(tmp_out)
+    except OSError as exc:  # a file that cannot be written (or read): nothing is written
+        where = exc.filename or out
+        raise BatchFileError(f"{where}: {exc.strerror or exc}") from None
     return summary
+
+
+def _check_targets(source: Path, out: Path, errors_path: Path) -> None:
+    """Refuse, before anything is written, outputs that would overwrite the input or each
+    other, or that are folders."""
+    for target in (out, errors_path):
+        if _same_file(target, source):
+            raise BatchFileError(f"{target}: the output would overwrite the input")
+    if _same_file(errors_path, out):
+        raise BatchFileError(
+            f"{errors_path}: the errors file would overwrite the outputs (--out); "
+            "give --errors another file"
+        )
+    for target in (out, errors_path):
+        if target.is_dir():
+            raise BatchFileError(f"{target}: is a folder; give a file to write")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def _write_batch(
+    program: Program,
+    source: Path,
+    on: dt.date,
+    columnar: bool,
+    writer: _Writer,
+    err_handle: TextIO,
+    summary: BatchSummary,
+    bar: Callable[..., None],
+) -> None:
+    """Every row of ``source``: its outputs to ``writer``, or its error to ``err_handle``."""
+    policy = program.policy
+    outputs = writer.columns[1:]
+    pending: list[RowError] = []
+
+    def reject(error: RowError) -> None:
+        summary.errors.append(error)
+        pending.append(error)
+
+    def flush_errors() -> None:  # in row order, whichever stage found them
+        for error in sorted(pending, key=lambda e: e.row):
+            err_handle.write(json.dumps(error.as_dict(), ensure_ascii=False) + "\n")
+        pending.clear()
+
+    plan = _columnar_plan(program) if columnar else None
+    batch = _Run(program, policy, on, outputs, writer.kinds, writer, reject, summary)
+    if plan is not None and _Codec.supports(policy):
+        run = _by_column(batch, plan, source)
+    else:
+        run = _by_row(batch, source, columnar)
+    for _ in run:  # after each chunk
+        flush_errors()
+        bar(summary.rows)
+    flush_errors()
+    bar(summary.rows, done=True)
 
 
 def _by_row(batch: _Run, source: Path, columnar: bool) -> Iterator[None]:

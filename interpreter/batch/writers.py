@@ -90,6 +90,11 @@ class _Writer:
         csv.writer(buffer).writerow(self._csv_cells(record))
         return buffer.getvalue()
 
+    def discard(self) -> None:
+        """Stop writing: the file is to be thrown away."""
+        if self.handle is not None:
+            self.handle.close()
+
     def close(self, path: Path) -> None:
         if self.handle is not None:
             self.handle.close()
