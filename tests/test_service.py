@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from interpreter import Repository
@@ -172,6 +173,62 @@ def test_batch_some_bad_rows_lose_none(client: TestClient) -> None:
         client.post(f"/policies/{PENSION}/evaluate/batch", content=b"[" + b"1," * 150_000 + b"1]"),
         413,
     )
+
+
+BATCH = f"/policies/{PENSION}/evaluate/batch?on=2021-01-01"
+NDJSON = {"content-type": "application/x-ndjson"}
+# every character str.splitlines() breaks on, none of which ends a JSONL line
+SEPARATORS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.just(None),  # a valid row
+            st.text(st.sampled_from(SEPARATORS + 'ab"\\{} \u00e9\u4e2d'), max_size=12),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    ends=st.lists(st.sampled_from(["\n", "\r\n", "\n\n", "\n \t\n"]), min_size=8, max_size=8),
+    last=st.sampled_from(["", "\n", "\r\n"]),
+)
+def test_jsonl_batch_rows_are_the_input_lines(client: TestClient, lines, ends, last) -> None:
+    """One row per non-blank line, lines ending at \\n or \\r\\n only: a U+2028, U+0085,
+    \\x0b or \\x0c inside a string (raw, even where JSON forbids it) splits nothing.
+    Results + errors = rows in, and every row number is the input's."""
+    texts = [json.dumps(FACTS) if x is None else '{"scheme": "' + x + '", "x": 1}' for x in lines]
+    body = "".join(t + e for t, e in zip(texts, ends, strict=False))
+    body = body[: -len(ends[len(texts) - 1])] + last
+    r = client.post(BATCH, content=body.encode("utf-8"), headers=NDJSON)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["count"] == len(texts) == len(doc["results"])
+    assert [x["row"] for x in doc["results"]] == list(range(1, len(texts) + 1))
+    ok = sum(1 for x in doc["results"] if "outputs" in x)
+    assert ok + doc["errors"] == len(texts)
+    for x, result in zip(lines, doc["results"], strict=True):
+        if x is None:
+            assert result["outputs"]["new_monthly_pension"] == "3156.00"
+        else:  # an unknown fact "x" on every line that is not a valid row
+            assert "error" in result
+
+
+def test_jsonl_batch_a_line_not_utf8_is_a_rejected_row(client: TestClient) -> None:
+    """The body is decoded strictly, line by line: a line that is not UTF-8 is that row's
+    error (never read with replacement characters); the other rows are evaluated."""
+    good = json.dumps(FACTS).encode()
+    latin1 = json.dumps({**FACTS, "scheme": "entr\u00e9prise"}, ensure_ascii=False)
+    body = b"\n".join([good, latin1.encode("latin-1"), b"", good, b'{"scheme": "\xff"}'])
+    r = client.post(BATCH, content=body, headers=NDJSON)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["count"] == 4 and doc["errors"] == 2
+    assert [x["row"] for x in doc["results"]] == [1, 2, 3, 4]
+    assert doc["results"][1]["error"] == {"field": None, "detail": "the line 2 is not UTF-8"}
+    assert doc["results"][3]["error"] == {"field": None, "detail": "the line 4 is not UTF-8"}
+    assert doc["results"][2]["outputs"]["new_monthly_pension"] == "3156.00"
 
 
 def test_decision_log_jsonl_and_sqlite(tmp_path: Path) -> None:
