@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from interpreter import Repository
@@ -174,6 +175,239 @@ def test_batch_some_bad_rows_lose_none(client: TestClient) -> None:
     )
 
 
+BATCH = f"/policies/{PENSION}/evaluate/batch?on=2021-01-01"
+NDJSON = {"content-type": "application/x-ndjson"}
+# every character str.splitlines() breaks on, none of which ends a JSONL line
+SEPARATORS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.just(None),  # a valid row
+            st.text(st.sampled_from(SEPARATORS + 'ab"\\{} \u00e9\u4e2d'), max_size=12),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    ends=st.lists(st.sampled_from(["\n", "\r\n", "\n\n", "\n \t\n"]), min_size=8, max_size=8),
+    last=st.sampled_from(["", "\n", "\r\n"]),
+)
+def test_jsonl_batch_rows_are_the_input_lines(client: TestClient, lines, ends, last) -> None:
+    """One row per non-blank line, lines ending at \\n or \\r\\n only: a U+2028, U+0085,
+    \\x0b or \\x0c inside a string (raw, even where JSON forbids it) splits nothing.
+    Results + errors = rows in, and every row number is the input's."""
+    texts = [json.dumps(FACTS) if x is None else '{"scheme": "' + x + '", "x": 1}' for x in lines]
+    body = "".join(t + e for t, e in zip(texts, ends, strict=False))
+    body = body[: -len(ends[len(texts) - 1])] + last
+    r = client.post(BATCH, content=body.encode("utf-8"), headers=NDJSON)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["count"] == len(texts) == len(doc["results"])
+    assert [x["row"] for x in doc["results"]] == list(range(1, len(texts) + 1))
+    ok = sum(1 for x in doc["results"] if "outputs" in x)
+    assert ok + doc["errors"] == len(texts)
+    for x, result in zip(lines, doc["results"], strict=True):
+        if x is None:
+            assert result["outputs"]["new_monthly_pension"] == "3156.00"
+        else:  # an unknown fact "x" on every line that is not a valid row
+            assert "error" in result
+
+
+def test_jsonl_batch_a_line_not_utf8_is_a_rejected_row(client: TestClient) -> None:
+    """The body is decoded strictly, line by line: a line that is not UTF-8 is that row's
+    error (never read with replacement characters); the other rows are evaluated."""
+    good = json.dumps(FACTS).encode()
+    latin1 = json.dumps({**FACTS, "scheme": "entr\u00e9prise"}, ensure_ascii=False)
+    body = b"\n".join([good, latin1.encode("latin-1"), b"", good, b'{"scheme": "\xff"}'])
+    r = client.post(BATCH, content=body, headers=NDJSON)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["count"] == 4 and doc["errors"] == 2
+    assert [x["row"] for x in doc["results"]] == [1, 2, 3, 4]
+    assert doc["results"][1]["error"] == {"field": None, "detail": "the line 2 is not UTF-8"}
+    assert doc["results"][3]["error"] == {"field": None, "detail": "the line 4 is not UTF-8"}
+    assert doc["results"][2]["outputs"]["new_monthly_pension"] == "3156.00"
+
+
+def _log_entries(path: Path) -> list[dict]:
+    import sqlite3
+
+    if not path.exists():
+        return []
+    if path.suffix == ".jsonl":
+        lines = path.read_text(encoding="utf-8").split("\n")
+        assert lines[-1] == ""  # every entry a whole line
+        entries = [json.loads(line) for line in lines[:-1]]
+        # written as json.dumps writes each entry, key order included
+        assert [json.dumps(e, ensure_ascii=False) for e in entries] == lines[:-1]
+        return entries
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT decision_id, input, output FROM decisions").fetchall()
+    return [{"decision_id": d, "input": json.loads(i), "output": json.loads(o)} for d, i, o in rows]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+_VALUES = st.one_of(
+    _TEXT,
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.lists(_TEXT, max_size=2),
+    st.frozensets(_TEXT, max_size=2),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts=st.dictionaries(_TEXT, _VALUES, max_size=4), outputs=st.dictionaries(_TEXT, _VALUES))
+def test_decision_log_encodes_entries_as_json_dumps(facts, outputs) -> None:
+    """The log's fast encoder (msgspec) writes what json.dumps(default=json_default) writes."""
+    from interpreter.language.values import json_default
+    from interpreter.service.decision_log import _json, _text
+
+    value = {"input": facts, "output": outputs}
+    expected = json.dumps(value, ensure_ascii=False, default=json_default)
+    assert _json(value) == expected.encode("utf-8")
+    assert _text(facts) == json.dumps(facts, ensure_ascii=False, default=json_default)
+
+
+@pytest.mark.parametrize("name", ["decisions.jsonl", "decisions.sqlite"])
+def test_batch_decision_log_has_one_entry_per_answered_row(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    c = TestClient(create_app(Repository(_pension_only()), decision_log=path))
+    rows = [FACTS, {**FACTS, "scheme": "x"}, {**FACTS, "monthly_pension": "4000.00"}, 7, FACTS]
+    r = c.post(BATCH, json=rows)
+    assert r.status_code == 200, r.text
+    answered = [x for x in r.json()["results"] if "outputs" in x]
+    assert len(answered) == 3
+    entries = _log_entries(path)
+    assert [e["decision_id"] for e in entries] == [x["decision_id"] for x in answered]
+    assert [e["output"] for e in entries] == [x["outputs"] for x in answered]
+
+    def text(facts: dict) -> dict:  # numbers are logged as their exact decimal text
+        return {k: str(v) for k, v in facts.items()}
+
+    assert [text(e["input"]) for e in entries] == [text(rows[x["row"] - 1]) for x in answered]
+    r = c.post(BATCH, json=[FACTS])
+    assert len(_log_entries(path)) == 4
+
+
+@pytest.mark.parametrize("name", ["decisions.jsonl", "decisions.sqlite"])
+def test_batch_over_the_time_limit_stops_and_logs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The 503 stops the work it refuses: the worker evaluates no further chunk once the
+    time limit has passed, and a request that was not answered logs no decision."""
+    import threading
+    import time
+
+    import interpreter.batch.run as batch_run
+
+    real = batch_run.evaluate_parsed_rows
+    evaluated: list[int] = []  # rows handed to the engine
+    answered = threading.Event()
+
+    def held_until_answered(program, facts, on, *args, **kwargs):
+        answered.wait(10)
+        evaluated.append(len(facts))
+        return real(program, facts, on, *args, **kwargs)
+
+    monkeypatch.setattr(batch_run, "evaluate_parsed_rows", held_until_answered)
+    path = tmp_path / name
+    app = create_app(Repository(_pension_only()), decision_log=path, time_limit=0.6)
+    c = TestClient(app, raise_server_exceptions=False)
+    n = 8000
+    r = c.post(BATCH, content="\n".join([json.dumps(FACTS)] * n).encode(), headers=NDJSON)
+    answered.set()
+    problem(r, 503)
+    assert r.headers["Retry-After"] == "1"
+    time.sleep(1.5)  # ample time for the worker to evaluate and log all n rows
+    assert 0 < sum(evaluated) < n // 2, evaluated
+    assert _log_entries(path) == []
+
+
+def test_evaluation_over_the_time_limit_logs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import interpreter.service.app as service_app
+
+    real = service_app.evaluate_parsed
+    answered = threading.Event()
+
+    def held_until_answered(*args, **kwargs):
+        answered.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_app, "evaluate_parsed", held_until_answered)
+    path = tmp_path / "decisions.jsonl"
+    app = create_app(Repository(_pension_only()), decision_log=path, time_limit=0.2)
+    c = TestClient(app, raise_server_exceptions=False)
+    r = c.post(EVAL, json={"facts": FACTS, "on": "2021-01-01"})
+    answered.set()
+    problem(r, 503)
+    assert r.headers["Retry-After"] == "1"
+    time.sleep(0.5)
+    assert _log_entries(path) == []
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_beyond_the_concurrency_limit_a_503_with_retry_after_starts_no_work(
+    monkeypatch: pytest.MonkeyPatch, batch: bool
+) -> None:
+    import threading
+
+    import interpreter.batch.run as batch_run
+    import interpreter.service.app as service_app
+
+    started, release = threading.Semaphore(0), threading.Event()
+    calls: list[int] = []
+
+    def wrap(real):
+        def held(*args, **kwargs):
+            calls.append(1)
+            started.release()
+            release.wait(10)
+            return real(*args, **kwargs)
+
+        return held
+
+    monkeypatch.setattr(batch_run, "evaluate_parsed_rows", wrap(batch_run.evaluate_parsed_rows))
+    monkeypatch.setattr(service_app, "evaluate_parsed", wrap(service_app.evaluate_parsed))
+    app = create_app(Repository(_pension_only()), max_concurrent=2, max_concurrent_batches=1)
+    limit = 1 if batch else 2
+
+    def send(c: TestClient):
+        if batch:
+            return c.post(BATCH, json=[FACTS])
+        return c.post(EVAL, json={"facts": FACTS, "on": "2021-01-01", "trace": False})
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        first: list = []
+        threads = [threading.Thread(target=lambda: first.append(send(c))) for _ in range(limit)]
+        for t in threads:
+            t.start()
+        for _ in range(limit):
+            assert started.acquire(timeout=10)
+        try:
+            refused = send(c)
+            assert problem(refused, 503)["title"] == "Server busy"
+            assert refused.headers["Retry-After"] == "1"
+        finally:
+            release.set()
+            for t in threads:
+                t.join(10)
+        assert len(calls) == limit  # the refused request started no work
+        assert [r.status_code for r in first] == [200] * limit
+        r = send(c)
+        assert r.status_code == 200, r.text
+
+
 def test_decision_log_jsonl_and_sqlite(tmp_path: Path) -> None:
     import sqlite3
 
@@ -207,7 +441,9 @@ def test_decision_log_jsonl_and_sqlite(tmp_path: Path) -> None:
 
 def test_time_limit_is_a_503_problem() -> None:
     c = TestClient(create_app(Repository(POLICIES), time_limit=0.0), raise_server_exceptions=False)
-    problem(c.post(EVAL, json={"facts": FACTS, "on": "2021-01-01"}), 503)
+    r = c.post(EVAL, json={"facts": FACTS, "on": "2021-01-01"})
+    problem(r, 503)
+    assert r.headers["Retry-After"] == "1"
 
 
 # ------------------------------------------------------------------------ OpenAPI

@@ -16,7 +16,8 @@ state: everything lives on the app (``app.state``).
 
 Modules: ``app`` (this: the routes), ``problems`` (problem+json), ``request_body``
 (size limits, strict JSON), ``catalog`` (the policies, request schemas),
-``batch_endpoint``, ``decision_log``, ``openapi`` (the document: ``openapi.json`` filled
+``batch_endpoint``, ``decision_log``, ``limits`` (how many at once, the time limit),
+``openapi`` (the document: ``openapi.json`` filled
 per policy).
 """
 
@@ -27,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -38,11 +38,13 @@ from ..language.errors import PolicyError, TooLargeError
 from ..runtime.engine import evaluate_parsed
 from ..runtime.facts import parse_facts, parse_on
 from ..runtime.json_schemas import policy_metadata, policy_summary, trace_document
+from ..runtime.program import Program
 from ..runtime.repository import Repository
 from ..runtime.versions import CALENDAR_VERSION, ENGINE_VERSION
 from .batch_endpoint import batch_endpoint
 from .catalog import HASH_HEADER, Catalog, best_error
-from .decision_log import DecisionLog
+from .decision_log import Decision, DecisionLog
+from .limits import Job, Slots, in_thread, run_limited
 from .openapi import openapi_document
 from .problems import PROBLEM, Problem, policy_error_problem, schema_problem
 from .request_body import json_content_type, parse_json, read_body
@@ -53,6 +55,8 @@ MAX_BODY = 1_000_000  # bytes, single evaluation
 MAX_BATCH_BODY = 20_000_000  # bytes, batch
 MAX_BATCH_ROWS = 100_000
 TIME_LIMIT = 10.0  # seconds per request
+MAX_CONCURRENT = 32  # single evaluations at once (below anyio's 40 worker threads)
+MAX_CONCURRENT_BATCHES = 2  # batches at once: each holds up to 20 MB of body and its rows
 
 
 # ------------------------------------------------------------------------- app
@@ -66,24 +70,18 @@ def create_app(
     max_batch_body: int = MAX_BATCH_BODY,
     max_batch_rows: int = MAX_BATCH_ROWS,
     time_limit: float = TIME_LIMIT,
+    max_concurrent: int = MAX_CONCURRENT,
+    max_concurrent_batches: int = MAX_CONCURRENT_BATCHES,
 ) -> Starlette:
-    """The ASGI app. It holds its Repository (no global state)."""
+    """The ASGI app. It holds its Repository (no global state).
+
+    At most ``max_concurrent`` single evaluations and ``max_concurrent_batches`` batches
+    run at once; beyond them a request is answered 503 with Retry-After at once, its body
+    unread. A request over ``time_limit`` seconds is answered 503 and its work stops."""
     catalog = Catalog(repo or Repository())
     log = DecisionLog(Path(decision_log)) if decision_log else None
-
-    async def run_limited(fn: Callable[[], Any]) -> Any:
-        """Run CPU work in a worker thread, answering 503 if it outlasts the time limit."""
-        try:
-            with anyio.fail_after(time_limit):
-                return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
-        except TimeoutError:
-            raise Problem(
-                503,
-                "time-limit",
-                "Time limit exceeded",
-                f"the request took longer than {time_limit:g} s",
-                "",
-            ) from None
+    single_slots = Slots(max_concurrent, "evaluations")
+    batch_slots = Slots(max_concurrent_batches, "batches")
 
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -138,6 +136,13 @@ def create_app(
 
     async def evaluate(request: Request) -> Response:
         program = catalog.program(request.path_params["id"])
+        job = single_slots.enter()
+        try:
+            return await evaluate_one(request, program, job)
+        finally:
+            job.close()
+
+    async def evaluate_one(request: Request, program: Program, job: Job) -> Response:
         policy = program.policy
         json_content_type(request)
         body = parse_json(await read_body(request, max_body))
@@ -152,7 +157,7 @@ def create_app(
         explain = body.get("explain", False)
         with_trace = body.get("trace", True) or explain
 
-        def work() -> dict[str, Any]:
+        def work(job: Job) -> tuple[dict[str, Any], Decision | None]:
             policy.check_in_force(on)
             values = parse_facts(policy, body["facts"])
             result = evaluate_parsed(program, values, on, trace=with_trace)
@@ -161,12 +166,14 @@ def create_app(
                 from ..runtime.explain import explain as account
 
                 doc["explanation"] = account(program, result)
+            decision = None
             if log is not None:
-                doc["decision_id"] = log.record(policy, on, body["facts"], doc["outputs"])
-            return doc
+                decision = log.prepare(policy, on, body["facts"], doc["outputs"])
+                doc["decision_id"] = decision.decision_id
+            return doc, decision
 
         try:
-            doc = await run_limited(work)
+            doc, decision = await run_limited(job, work, time_limit)
         except ArithmeticError as exc:  # Decimal's 28 digits exceeded: the facts are too large
             detail = TooLargeError(exc).message
             problem = Problem(
@@ -178,6 +185,8 @@ def create_app(
             problem = policy_error_problem(exc)
             problem.headers[HASH_HEADER] = policy.content_hash
             raise problem from None
+        if log is not None and decision is not None:  # answered: now, and only now, logged
+            await in_thread(log.write, [decision])
         headers = {HASH_HEADER: policy.content_hash}
         if "decision_id" in doc:
             headers["X-Decision-Id"] = doc["decision_id"]
@@ -186,7 +195,7 @@ def create_app(
     evaluate_batch = batch_endpoint(
         catalog,
         log,
-        run_limited,
+        batch_slots,
         max_batch_body=max_batch_body,
         max_batch_rows=max_batch_rows,
         time_limit=time_limit,
@@ -222,4 +231,5 @@ def create_app(
     )
     app.state.catalog = catalog
     app.state.decision_log = log
+    app.state.slots = {"evaluations": single_slots, "batches": batch_slots}
     return app
