@@ -1,4 +1,4 @@
-"""The `policy` command: validate, eval, test, list, coverage, obligations, docs, fmt.
+"""The `policy` command: validate, eval, test, list, coverage, obligations, docs, fmt, diff.
 
 Exit codes: 0 ok; 1 failing tests or unaccounted coverage; 2 bad input (a one-line
 message on stderr naming the file:line:column or the fact at fault, never a traceback);
