@@ -278,40 +278,30 @@ def clause_changes(
                 for n in a.computations
             )
             out.append(
-                change(
+                _clause_change(
                     "clause-renamed",
                     f"{old_id} → {new_id}",
-                    headed(
-                        label_of(new.policy, b.citation),
-                        f"条款 {old_id} 更名为 {new_id}{'（含义不变）' if same else ''}",
-                        f"clause {old_id} renamed {new_id}{' (no change in meaning)' if same else ''}",
-                    ),
-                    clause=new_id,
-                    citation=b.citation,
-                    policy=new.policy,
+                    new,
+                    new_id,
+                    f"条款 {old_id} 更名为 {new_id}{'（含义不变）' if same else ''}",
+                    f"clause {old_id} renamed {new_id}{' (no change in meaning)' if same else ''}",
                     before=Text(f"{old_id}：{a.title.zh}", f"{old_id}: {a.title.en}"),
                     after=Text(f"{new_id}：{b.title.zh}", f"{new_id}: {b.title.en}"),
                     meaning=not same,
-                    location=b.citation.location or b.file,
                 )
             )
         if a.title != b.title and old_id == new_id:
             out.append(
-                change(
+                _clause_change(
                     "clause-renamed",
                     new_id,
-                    headed(
-                        label_of(new.policy, b.citation),
-                        f"条款 {new_id} 标题改为 {b.title.zh}",
-                        f"clause {new_id} retitled {b.title.en}",
-                    ),
-                    clause=new_id,
-                    citation=b.citation,
-                    policy=new.policy,
+                    new,
+                    new_id,
+                    f"条款 {new_id} 标题改为 {b.title.zh}",
+                    f"clause {new_id} retitled {b.title.en}",
                     before=Text(a.title.zh, a.title.en),
                     after=Text(b.title.zh, b.title.en),
                     meaning=False,
-                    location=b.citation.location or b.file,
                 )
             )
     for side, ids, kind, zh, en in (
@@ -334,23 +324,46 @@ def clause_changes(
             c = side.policy.clauses[clause_id]
             title = Text(f"{clause_id}：{c.title.zh}", f"{clause_id}: {c.title.en}")
             out.append(
-                change(
+                _clause_change(
                     kind,
                     clause_id,
-                    headed(
-                        label_of(side.policy, c.citation),
-                        f"{zh} {clause_id}（{c.title.zh}）",
-                        f"{en} {clause_id} ({c.title.en})",
-                    ),
-                    clause=clause_id,
-                    citation=c.citation,
-                    policy=side.policy,
+                    side,
+                    clause_id,
+                    f"{zh} {clause_id}（{c.title.zh}）",
+                    f"{en} {clause_id} ({c.title.en})",
                     before=title if kind == "clause-removed" else None,
                     after=title if kind == "clause-added" else None,
-                    location=c.citation.location or c.file,
                 )
             )
     return out
+
+
+def _clause_change(
+    kind: str,
+    subject: str,
+    side: Side,
+    clause_id: str,
+    zh: str,
+    en: str,
+    *,
+    before: Text | None,
+    after: Text | None,
+    meaning: bool = True,
+) -> Change:
+    """A change of a whole clause, cited by the clause's own citation on ``side``."""
+    clause = side.policy.clauses[clause_id]
+    return change(
+        kind,
+        subject,
+        headed(label_of(side.policy, clause.citation), zh, en),
+        clause=clause_id,
+        citation=clause.citation,
+        policy=side.policy,
+        before=before,
+        after=after,
+        meaning=meaning,
+        location=clause.citation.location or clause.file,
+    )
 
 
 def compare_rules(old: Policy, new: Policy) -> tuple[list[Change], dict[str, str]]:
