@@ -39,6 +39,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"policy: error: {message}\n")
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 1-65535")
+    return port
+
+
+def _positive(kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: use a positive number")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policy", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -65,8 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="the HTTP service (needs the 'service' extra)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_port, default=8000, help="1-65535 (default: 8000)")
     p.add_argument("--decision-log", type=Path, help="append decisions to a .jsonl or .sqlite file")
+    # Limits, hidden: the defaults are documented (README, Limits); tests make them small.
+    for name, kind in (
+        ("--header-timeout", float),
+        ("--body-timeout", float),
+        ("--keep-alive", int),
+        ("--max-connections", int),
+    ):
+        p.add_argument(name, type=_positive(kind), help=argparse.SUPPRESS)
 
     p = sub.add_parser("test", help="run the YAML test cases")
     p.add_argument("policy_id", nargs="?")
@@ -328,15 +359,21 @@ def cmd_schema(repo: Repository, args: argparse.Namespace) -> int:
 
 def cmd_serve(repo: Repository, args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .service.app import create_app
+        from .service.app import BODY_TIMEOUT, create_app
+        from .service.server import ServerLimits, serve
     except ImportError as exc:
         raise PolicyError(
             f"the service needs its extra: pip install 'gd-gazette-policy[service]' ({exc})"
         ) from None
-    app = create_app(repo, decision_log=args.decision_log)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    body_timeout = args.body_timeout or BODY_TIMEOUT
+    app = create_app(repo, decision_log=args.decision_log, body_timeout=body_timeout)
+    given = {
+        "header_timeout": args.header_timeout,
+        "keep_alive": args.keep_alive,
+        "max_connections": args.max_connections,
+    }
+    limits = ServerLimits(**{k: v for k, v in given.items() if v is not None})
+    serve(app, args.host, args.port, limits)
     return EXIT_OK
 
 

@@ -18,7 +18,7 @@ Modules: ``app`` (this: the routes), ``problems`` (problem+json), ``request_body
 (size limits, strict JSON), ``catalog`` (the policies, request schemas),
 ``batch_endpoint``, ``decision_log``, ``limits`` (how many at once, the time limit),
 ``openapi`` (the document: ``openapi.json`` filled
-per policy).
+per policy), ``server`` (uvicorn with limits on connections, head deadline and size).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ MAX_BODY = 1_000_000  # bytes, single evaluation
 MAX_BATCH_BODY = 20_000_000  # bytes, batch
 MAX_BATCH_ROWS = 100_000
 TIME_LIMIT = 10.0  # seconds per request
+BODY_TIMEOUT = 30.0  # seconds for a request's body to arrive, once its head has (else 408)
 MAX_CONCURRENT = 32  # single evaluations at once (below anyio's 40 worker threads)
 MAX_CONCURRENT_BATCHES = 2  # batches at once: each holds up to 20 MB of body and its rows
 
@@ -70,6 +71,7 @@ def create_app(
     max_batch_body: int = MAX_BATCH_BODY,
     max_batch_rows: int = MAX_BATCH_ROWS,
     time_limit: float = TIME_LIMIT,
+    body_timeout: float = BODY_TIMEOUT,
     max_concurrent: int = MAX_CONCURRENT,
     max_concurrent_batches: int = MAX_CONCURRENT_BATCHES,
 ) -> Starlette:
@@ -77,7 +79,9 @@ def create_app(
 
     At most ``max_concurrent`` single evaluations and ``max_concurrent_batches`` batches
     run at once; beyond them a request is answered 503 with Retry-After at once, its body
-    unread. A request over ``time_limit`` seconds is answered 503 and its work stops."""
+    unread. A body that has not all arrived ``body_timeout`` seconds after the request's
+    head is answered 408 and the connection closed. A request over ``time_limit`` seconds
+    is answered 503 and its work stops."""
     catalog = Catalog(repo or Repository())
     log = DecisionLog(Path(decision_log)) if decision_log else None
     single_slots = Slots(max_concurrent, "evaluations")
@@ -145,7 +149,7 @@ def create_app(
     async def evaluate_one(request: Request, program: Program, job: Job) -> Response:
         policy = program.policy
         json_content_type(request)
-        body = parse_json(await read_body(request, max_body))
+        body = parse_json(await read_body(request, max_body, body_timeout))
         if not isinstance(body, dict):
             raise Problem(
                 422, "invalid-request", "Invalid request", "the body must be a JSON object", ""
@@ -199,6 +203,7 @@ def create_app(
         max_batch_body=max_batch_body,
         max_batch_rows=max_batch_rows,
         time_limit=time_limit,
+        body_timeout=body_timeout,
     )
 
     async def not_found(request: Request, exc: Exception) -> Response:

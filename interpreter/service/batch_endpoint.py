@@ -65,6 +65,7 @@ def batch_endpoint(
     max_batch_body: int,
     max_batch_rows: int,
     time_limit: float,
+    body_timeout: float,
 ) -> Callable[[Request], Awaitable[Response]]:
     """The batch endpoint of an app: its catalog, decision log, limits and time limit."""
 
@@ -81,7 +82,7 @@ def batch_endpoint(
         ctype = (
             request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         )
-        raw = await read_body(request, max_batch_body)
+        raw = await read_body(request, max_batch_body, body_timeout)
         on_text = request.query_params.get("on")
         try:
             on = parse_on(on_text) if on_text is not None else dt.date.today()

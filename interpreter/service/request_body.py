@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 
 from ..policy.loader import loads_json
 from .problems import Problem
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, whole within ``timeout`` seconds (else 408, and the connection closes:
+    a slow client holds neither an evaluation slot nor its connection), at most ``limit``
+    bytes (else 413)."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -23,11 +27,22 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
     chunks = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout) as scope:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    if scope.cancelled_caught:
+        problem = Problem(
+            408,
+            "request-timeout",
+            "Request timeout",
+            f"the body did not arrive within {timeout:g} seconds",
+            "",
+        )
+        problem.headers["Connection"] = "close"
+        raise problem
     return b"".join(chunks)
 
 
