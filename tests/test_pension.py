@@ -90,8 +90,13 @@ def test_float_input_is_read_exactly(base_facts: dict) -> None:
         ({"contribution_years": True}, "must be a number"),
         ({"monthly_pension": "-1.00"}, "at least 0"),
         ({"military_transfer_cadre": "yes"}, "true or false"),
-        ({"monthly_pension": "1.5e308"}, "too large"),
-        ({"contribution_years": "1e-30"}, "decimal places"),
+        ({"monthly_pension": 1.5e308}, "too large"),
+        ({"contribution_years": 1e-30}, "decimal places"),
+        ({"monthly_pension": "1" + "0" * 20}, "too large"),
+        ({"contribution_years": "0." + "0" * 20 + "1"}, "decimal places"),
+        ({"monthly_pension": "3E+3"}, "must be a number"),
+        ({"monthly_pension": "3000.000"}, "at most two decimals"),
+        ({"pension_base_year": "2009.00"}, "whole number"),
     ],
 )
 def test_bad_facts_name_the_fact(base_facts: dict, change: dict, message: str) -> None:
@@ -133,10 +138,11 @@ def test_a_wrong_expectation_fails() -> None:
     assert "expected '16.00', got '15.00'" in result.problems[0]
 
 
-@pytest.mark.parametrize("written", ["2020", "2020.00", "2.02E+3", 2020, 2020.0])
+@pytest.mark.parametrize("written", ["2020", 2020, 2020.0, Decimal("2020.00"), Decimal("2.02E+3")])
 def test_an_integer_fact_is_the_same_integer_however_written(base_facts: dict, written) -> None:
-    """2020.00 for a year is accepted as 2020, and shown and counted as 2020 (a batch's
-    integer column would otherwise receive "2020.00")."""
+    """The number 2020.00 for a year (a JSON number is read as a Decimal) is accepted as
+    2020, and shown and counted as 2020 (a batch's integer column would otherwise receive
+    "2020.00"). The text "2020.00" is no integer's spelling (tests/test_fact_spellings.py)."""
     facts = {
         **base_facts,
         "pension_start_date": "2021-01-01",  # after the cut-off: the base year is read

@@ -23,6 +23,21 @@ from ..policy.model import Fact, Policy
 MAX_DIGITS = 15
 MAX_DECIMALS = 12
 
+# The one spelling of a number written as text, on every entry point (CLI facts, the
+# Python API, batch files, HTTP): ASCII digits, an optional "-", and an optional point
+# with digits after it -- at most two for money, none for an integer. No "+", no
+# exponent, no spaces or underscores, no other digits (Arabic-Indic, fullwidth...), no
+# final newline. The facts schema's string patterns are these, anchored
+# (``json_schemas``); here they are always matched whole (``fullmatch``: Python's ``$``
+# would also match before a final newline). A JSON number is a number, not a spelling.
+NUMBER_TEXT = {
+    Kind.MONEY: r"-?[0-9]+(\.[0-9]{1,2})?",
+    Kind.INTEGER: r"-?[0-9]+",
+    Kind.NUMBER: r"-?[0-9]+(\.[0-9]+)?",
+}
+_SPELLING = {kind: re.compile(text).fullmatch for kind, text in NUMBER_TEXT.items()}
+_ANY_SPELLING = _SPELLING[Kind.NUMBER]
+
 
 def parse_facts(policy: Policy, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Typed facts for one case (absent optional facts are None)."""
@@ -77,8 +92,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
     try:
         if isinstance(value, float):
             number = Decimal(repr(value))  # the shortest text that reads back as this float
-        elif isinstance(value, int | Decimal | str):
-            number = Decimal(value)
+        elif isinstance(value, int | Decimal) or (
+            isinstance(value, str) and _ANY_SPELLING(value) is not None
+        ):
+            number = Decimal(value)  # a number, or text in the one spelling
         else:
             raise InvalidOperation
     except InvalidOperation:
@@ -96,6 +113,10 @@ def _number(fact: Fact, value: Any) -> Decimal:
             raise FactError(f"must be a whole number, got {shown(value)}", fact.name)
         number = number.quantize(_ONE)  # 2020.00 and 1E+2 are the integers 2020 and 100
     if kind == Kind.MONEY and number != number.quantize(FEN):
+        raise FactError(f"money has at most two decimals (fen), got {shown(value)}", fact.name)
+    if isinstance(value, str) and _SPELLING[kind](value) is None:  # "2020.00", "3000.000"
+        if kind == Kind.INTEGER:
+            raise FactError(f"must be a whole number, got {shown(value)}", fact.name)
         raise FactError(f"money has at most two decimals (fen), got {shown(value)}", fact.name)
     return number
 
@@ -130,8 +151,8 @@ def _bad_date(fact: Fact, value: Any) -> dt.date:
 # error (and its message) is the one a single evaluation gives.
 
 _PLAIN_NUMBER = {
-    # kind -> plain decimal text (ASCII digits, no exponent, no sign but "-") within the
-    # digit limits: at most MAX_DIGITS before the point, and the kind's decimals after it
+    # kind -> the kind's NUMBER_TEXT within the digit limits: at most MAX_DIGITS before
+    # the point, and at most the kind's decimals after it
     Kind.MONEY: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,2}}))?"),
     Kind.INTEGER: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})()"),
     Kind.NUMBER: re.compile(rf"(-?)([0-9]{{1,{MAX_DIGITS}}})(?:\.([0-9]{{1,{MAX_DECIMALS}}}))?"),

@@ -15,13 +15,16 @@ from ..language.values import NUMERIC, Kind, to_json
 from ..policy import resources
 from ..policy.model import Fact, Policy
 from .engine import ENGINE_VERSION, Result
+from .facts import NUMBER_TEXT
 from .versions import CALENDAR_VERSION
 
 TRACE_FORMAT = "trace.v1"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-MONEY_IN_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+# a number as text: the one spelling every entry point accepts (facts.NUMBER_TEXT)
+DECIMAL_PATTERN = f"^{NUMBER_TEXT[Kind.NUMBER]}$"
+MONEY_IN_PATTERN = f"^{NUMBER_TEXT[Kind.MONEY]}$"
+INTEGER_PATTERN = f"^{NUMBER_TEXT[Kind.INTEGER]}$"
 MONEY_OUT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -35,7 +38,7 @@ def fact_schema(fact: Fact) -> dict[str, Any]:
     kind = fact.type.kind
     out: dict[str, Any]
     if kind in NUMERIC:
-        pattern = {Kind.MONEY: MONEY_IN_PATTERN, Kind.INTEGER: r"^-?[0-9]+$"}.get(
+        pattern = {Kind.MONEY: MONEY_IN_PATTERN, Kind.INTEGER: INTEGER_PATTERN}.get(
             kind, DECIMAL_PATTERN
         )
         number: dict[str, Any] = {"type": "integer" if kind == Kind.INTEGER else "number"}

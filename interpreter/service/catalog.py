@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -17,6 +18,21 @@ from ..runtime.repository import Repository
 from .problems import Problem
 
 HASH_HEADER = "X-Policy-Content-Hash"  # on every response about a policy
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema's integer: any number with no fractional part, 2009.0 too. A request's
+    decimals are read as Decimal (never float), which the stock checker does not see as an
+    integer, so ``{"pension_base_year": 2009.0}`` would be refused here and nowhere else."""
+    if isinstance(instance, Decimal):
+        return instance.is_finite() and instance == instance.to_integral_value()
+    return bool(jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer"))
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 
 class Catalog:
@@ -69,18 +85,19 @@ class Catalog:
     def validator(self, policy: Policy) -> jsonschema.Draft202012Validator:
         v = self.validators.get(policy.id)
         if v is None:
-            v = jsonschema.Draft202012Validator(
-                request_schema(policy), format_checker=jsonschema.FormatChecker()
-            )
+            v = _Validator(request_schema(policy), format_checker=jsonschema.FormatChecker())
             self.validators[policy.id] = v
         return v
 
 
 def request_schema(policy: Policy) -> dict[str, Any]:
+    # the facts schema without its "$schema": a subschema naming its dialect would be
+    # checked by the stock validator of that dialect, not by this one (_is_integer)
+    facts = {k: v for k, v in facts_schema(policy).items() if k != "$schema"}
     return {
         "type": "object",
         "properties": {
-            "facts": facts_schema(policy),
+            "facts": facts,
             "on": {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
             "explain": {"type": "boolean"},
             "trace": {"type": "boolean"},
